@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts'],
+          exclude: ['src/**/*.integ.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'integ',
+          include: ['src/**/*.integ.test.ts', 'test/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/harness/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // One shared RGW; files run in parallel workers but each uses its own bucket/roles/users.
+          fileParallelism: true,
+        },
+      },
+    ],
+  },
+});
