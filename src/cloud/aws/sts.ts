@@ -1,0 +1,128 @@
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentials } from '../../domain/model.js';
+import { invalidInput, notFound, permissionDenied, RolegateError, upstreamUnavailable } from '../../errors/errors.js';
+import { awsErrorFacts, isRetryableAwsError } from './aws-error.js';
+import { withRetry } from './retry.js';
+
+export interface AssumeRoleRequest {
+  readonly masterCredentials: AwsCredentials;
+  readonly region: string;
+  readonly endpoint?: string | undefined;
+  readonly roleArn: string;
+  readonly sessionName: string;
+  readonly durationSeconds: number;
+  readonly externalId?: string | undefined;
+  readonly policy: string;
+  /** For error messages only. */
+  readonly connectionName: string;
+}
+
+export interface AssumedRole {
+  readonly credentials: AwsCredentials & { expiration: Date };
+  readonly assumedRoleArn: string | undefined;
+}
+
+/** The one way rolegate talks to STS. */
+export interface StsGateway {
+  assumeRole(request: AssumeRoleRequest): Promise<AssumedRole>;
+}
+
+export interface StsGatewayOptions {
+  readonly timeoutMs: number;
+  readonly maxAttempts: number;
+  readonly baseDelayMs?: number;
+}
+
+export function createStsGateway(options: StsGatewayOptions): StsGateway {
+  return {
+    async assumeRole(request) {
+      const client = new STSClient({
+        region: request.region,
+        endpoint: request.endpoint,
+        credentials: {
+          accessKeyId: request.masterCredentials.accessKeyId,
+          secretAccessKey: request.masterCredentials.secretAccessKey,
+          sessionToken: request.masterCredentials.sessionToken,
+        },
+        // Retries are ours (below), so that their policy is explicit and testable.
+        maxAttempts: 1,
+        requestHandler: { requestTimeout: options.timeoutMs, connectionTimeout: options.timeoutMs },
+      });
+      try {
+        const out = await withRetry(
+          () =>
+            client.send(
+              new AssumeRoleCommand({
+                RoleArn: request.roleArn,
+                RoleSessionName: request.sessionName,
+                DurationSeconds: request.durationSeconds,
+                ExternalId: request.externalId,
+                Policy: request.policy,
+              }),
+            ),
+          {
+            maxAttempts: options.maxAttempts,
+            baseDelayMs: options.baseDelayMs ?? 100,
+            maxDelayMs: 2_000,
+            isRetryable: isRetryableAwsError,
+          },
+        );
+        const c = out.Credentials;
+        if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+          throw upstreamUnavailable('sts.malformed_response', 'STS returned no credentials');
+        }
+        return {
+          credentials: {
+            accessKeyId: c.AccessKeyId,
+            secretAccessKey: c.SecretAccessKey,
+            sessionToken: c.SessionToken,
+            expiration: c.Expiration,
+          },
+          assumedRoleArn: out.AssumedRoleUser?.Arn,
+        };
+      } catch (error) {
+        throw mapStsError(error, request);
+      } finally {
+        client.destroy();
+      }
+    },
+  };
+}
+
+/** STS failures as typed errors. By HTTP status, because RGW's STS error bodies do not parse in the SDK. */
+export function mapStsError(
+  error: unknown,
+  request: Pick<AssumeRoleRequest, 'roleArn' | 'connectionName'>,
+): RolegateError {
+  if (error instanceof RolegateError) return error;
+  const { status, name, network } = awsErrorFacts(error);
+  const role = request.roleArn;
+  const conn = request.connectionName;
+  if (status === 403) {
+    return permissionDenied(
+      'sts.access_denied',
+      `STS denied assuming role ${role} for connection "${conn}" (check the role's trust policy)`,
+      { cause: error, details: { roleArn: role, connection: conn } },
+    );
+  }
+  if (status === 404) {
+    return notFound('sts.role_not_found', `role ${role} used by connection "${conn}" does not exist`, {
+      cause: error,
+      details: { roleArn: role, connection: conn },
+    });
+  }
+  if (status === 400) {
+    return invalidInput(
+      'sts.invalid_request',
+      `STS refused the AssumeRole request for connection "${conn}" as invalid`,
+      {
+        cause: error,
+        details: { roleArn: role, connection: conn },
+      },
+    );
+  }
+  const what = network ? 'could not be reached' : `failed (${status ?? name})`;
+  return upstreamUnavailable('sts.unavailable', `STS ${what} while assuming role ${role} for connection "${conn}"`, {
+    cause: error,
+  });
+}

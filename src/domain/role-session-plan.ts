@@ -1,0 +1,55 @@
+import { permissionDenied } from '../errors/errors.js';
+import { decideRole } from './access.js';
+import type { Connection, Principal, Scope } from './model.js';
+import { parseRoleArn } from './role-arn.js';
+import { toSessionName } from './session-name.js';
+import { buildSessionPolicy } from './session-policy.js';
+import { renderTemplate } from './templates.js';
+
+/** Everything needed to obtain a role session, decided before any STS call. */
+export interface RoleSessionPlan {
+  readonly scope: Scope;
+  /** Present for assume-role connections. */
+  readonly assume?: {
+    readonly roleArn: string;
+    readonly sessionName: string;
+    readonly policy: string;
+    readonly durationSeconds: number;
+    readonly externalId?: string | undefined;
+  };
+}
+
+/** The connection's full scope for this principal: its bucket + path, read-only when the connection is. */
+export function connectionScope(connection: Connection): Scope {
+  return {
+    bucket: connection.target.bucket,
+    prefix: connection.target.pathInBucket,
+    access: connection.readOnly ? 'read' : 'read-write',
+  };
+}
+
+/**
+ * Resolves the role ARN and session name templates for `principal`, checks the role against the
+ * connection's allowed roles and builds the scope-down policy. Pure: throws typed errors, does no I/O.
+ */
+export function planRoleSession(principal: Principal, connection: Connection, scope: Scope): RoleSessionPlan {
+  if (connection.mode !== 'assume-role' || connection.assumeRole === undefined) return { scope };
+  const ctx = { user: principal.username, connection: connection.name, adminProperties: principal.adminProperties };
+  const roleArn = renderTemplate(connection.assumeRole.roleArn, ctx, connection.name).trim();
+  const role = decideRole(roleArn, connection);
+  if (!role.allowed) {
+    throw permissionDenied(role.code, role.reason, { details: { connection: connection.name } });
+  }
+  const sessionName = toSessionName(renderTemplate(connection.sessionNameTemplate, ctx, connection.name));
+  return {
+    scope,
+    assume: {
+      roleArn,
+      sessionName,
+      // S3 ARNs in the policy must use the role's partition (aws-cn, aws-us-gov).
+      policy: buildSessionPolicy(scope, parseRoleArn(roleArn).partition),
+      durationSeconds: connection.assumeRole.durationSeconds,
+      externalId: connection.assumeRole.externalId,
+    },
+  };
+}

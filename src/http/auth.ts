@@ -1,0 +1,25 @@
+import type { FastifyRequest } from 'fastify';
+import type { Principal } from '../domain/model.js';
+import { unauthenticated } from '../errors/errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | undefined;
+  }
+}
+
+/** The bearer token of a request, or undefined. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header === undefined) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/** The authenticated caller; routes under /api are authenticated by the server's hook before handlers run. */
+export function principal(request: FastifyRequest): Principal {
+  if (request.principal === undefined) {
+    throw unauthenticated('auth.required', 'authentication required: send Authorization: Bearer <API token>');
+  }
+  return request.principal;
+}

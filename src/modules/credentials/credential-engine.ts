@@ -1,0 +1,176 @@
+import type { CredentialSource } from '../../cloud/aws/environment-credentials.js';
+import type { StsGateway } from '../../cloud/aws/sts.js';
+import type { AwsCredentials, Connection, Principal, RoleSession, Scope } from '../../domain/model.js';
+import { planRoleSession, type RoleSessionPlan } from '../../domain/role-session-plan.js';
+import { internal, permissionDenied } from '../../errors/errors.js';
+import type { Clock } from '../../lib/clock.js';
+import { LruMap } from '../../lib/lru-map.js';
+import { SingleFlight } from '../../lib/single-flight.js';
+import { connectionSecretId, userKeypairId, type VaultStore } from './vault.store.js';
+
+export interface CredentialEngineSettings {
+  readonly refreshAheadSeconds: number;
+  readonly cacheMaxEntries: number;
+}
+
+export interface CredentialEngineDeps {
+  readonly sts: StsGateway;
+  readonly vault: Pick<VaultStore, 'get'>;
+  readonly environmentCredentials: CredentialSource;
+  readonly clock: Clock;
+  readonly settings: CredentialEngineSettings;
+  /** Called when a background refresh fails (the cached session keeps serving until it expires). */
+  readonly onRefreshError?: (error: unknown) => void;
+}
+
+export interface CredentialEngineStats {
+  hits: number;
+  misses: number;
+  refreshes: number;
+  stsCalls: number;
+}
+
+/**
+ * Obtains role sessions. The only place that holds master credentials and calls STS.
+ * Role sessions are cached per (user, connection version, role, scope), refreshed ahead of expiry,
+ * and concurrent requests for the same key share one STS call.
+ */
+export interface CredentialEngine {
+  obtain(principal: Principal, connection: Connection, connectionVersion: number, scope: Scope): Promise<RoleSession>;
+  /** Drops cached sessions of a connection (after an edit or delete). */
+  forgetConnection(name: string): void;
+  /** Drops cached sessions of a user (after a property change or deletion). */
+  forgetUser(userId: string): void;
+  stats(): CredentialEngineStats;
+}
+
+/** Below this much remaining life a session is not handed out: the caller waits for a fresh one. */
+const MIN_REMAINING_MS = 60_000;
+
+interface CacheEntry {
+  readonly session: RoleSession;
+  readonly refreshAt: number;
+  readonly expiresAt: number;
+}
+
+export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEngine {
+  const cache = new LruMap<string, CacheEntry>(deps.settings.cacheMaxEntries);
+  const flights = new SingleFlight<string, CacheEntry>();
+  const stats: CredentialEngineStats = { hits: 0, misses: 0, refreshes: 0, stsCalls: 0 };
+
+  async function staticCredentials(principal: Principal, connection: Connection): Promise<AwsCredentials> {
+    switch (connection.mode) {
+      case 'environment':
+        return deps.environmentCredentials();
+      case 'keypair':
+        return vaultKeypair(connectionSecretId(connection.name), connection.name);
+      case 'per-user-keypair': {
+        const kp = await deps.vault.get(userKeypairId(principal.userId, connection.name));
+        if (kp === undefined) {
+          throw permissionDenied(
+            'credentials.user_keypair_missing',
+            `connection "${connection.name}" uses per-user keypairs and user "${principal.username}" has not stored one`,
+            { details: { connection: connection.name } },
+          );
+        }
+        return kp;
+      }
+      case 'assume-role':
+        return connection.assumeRole?.master === 'keypair'
+          ? vaultKeypair(connectionSecretId(connection.name), connection.name)
+          : deps.environmentCredentials();
+    }
+  }
+
+  async function vaultKeypair(id: string, connection: string): Promise<AwsCredentials> {
+    const kp = await deps.vault.get(id);
+    if (kp === undefined)
+      throw internal('credentials.keypair_missing', `connection "${connection}" has no stored keypair`);
+    return kp;
+  }
+
+  function entryFor(session: RoleSession, now: number): CacheEntry {
+    const expiresAt = session.credentials.expiration?.getTime() ?? Number.POSITIVE_INFINITY;
+    const lifetime = expiresAt - now;
+    const ahead = Math.min(deps.settings.refreshAheadSeconds * 1000, lifetime / 2);
+    return { session, expiresAt, refreshAt: expiresAt - ahead };
+  }
+
+  async function issue(principal: Principal, connection: Connection, plan: RoleSessionPlan): Promise<CacheEntry> {
+    if (plan.assume === undefined) throw internal('credentials.not_assume_role', 'only role sessions are cached');
+    const master = await staticCredentials(principal, connection);
+    const issuedAt = new Date(deps.clock.now());
+    stats.stsCalls++;
+    const assumed = await deps.sts.assumeRole({
+      masterCredentials: master,
+      region: connection.target.region,
+      endpoint: connection.target.stsEndpoint ?? connection.target.endpoint,
+      roleArn: plan.assume.roleArn,
+      sessionName: plan.assume.sessionName,
+      durationSeconds: plan.assume.durationSeconds,
+      externalId: plan.assume.externalId,
+      policy: plan.assume.policy,
+      connectionName: connection.name,
+    });
+    const session: RoleSession = {
+      credentials: assumed.credentials,
+      roleArn: plan.assume.roleArn,
+      sessionName: plan.assume.sessionName,
+      scope: plan.scope,
+      issuedAt,
+    };
+    return entryFor(session, deps.clock.now());
+  }
+
+  function cacheKey(principal: Principal, connection: Connection, version: number, plan: RoleSessionPlan): string {
+    const { scope } = plan;
+    return [
+      principal.userId,
+      connection.name,
+      version,
+      plan.assume?.roleArn,
+      scope.bucket,
+      scope.prefix,
+      scope.access,
+    ].join('\u0000');
+  }
+
+  function refresh(key: string, principal: Principal, connection: Connection, plan: RoleSessionPlan) {
+    return flights.run(key, async () => {
+      const entry = await issue(principal, connection, plan);
+      cache.set(key, entry);
+      return entry;
+    });
+  }
+
+  return {
+    async obtain(principal, connection, connectionVersion, scope) {
+      const plan = planRoleSession(principal, connection, scope);
+      if (plan.assume === undefined) {
+        // Static keys are not cached here: the vault read is cheap, and the AWS default chain memoizes itself.
+        const credentials = await staticCredentials(principal, connection);
+        return { credentials, scope, issuedAt: new Date(deps.clock.now()) };
+      }
+      const key = cacheKey(principal, connection, connectionVersion, plan);
+      const now = deps.clock.now();
+      const cached = cache.get(key);
+      if (cached !== undefined && now < cached.expiresAt - MIN_REMAINING_MS) {
+        stats.hits++;
+        if (now >= cached.refreshAt) {
+          stats.refreshes++;
+          refresh(key, principal, connection, plan).catch((e: unknown) => deps.onRefreshError?.(e));
+        }
+        return cached.session;
+      }
+      stats.misses++;
+      return (await refresh(key, principal, connection, plan)).session;
+    },
+    forgetConnection(name) {
+      cache.deleteWhere((key) => key.split('\u0000')[1] === name);
+    },
+    forgetUser(userId) {
+      cache.deleteWhere((key) => key.split('\u0000')[0] === userId);
+    },
+    stats: () => ({ ...stats }),
+  };
+}

@@ -1,0 +1,75 @@
+import { decideDetails, decideWrite } from '../../domain/access.js';
+import type { Principal, RoleSession, Scope } from '../../domain/model.js';
+import { connectionScope } from '../../domain/role-session-plan.js';
+import { permissionDenied } from '../../errors/errors.js';
+import type { ConnectionsService } from '../connections/connections.service.js';
+import type { ConnectionRecord } from '../connections/connections.store.js';
+import type { CredentialEngine } from './credential-engine.js';
+
+/** Temporary credentials as handed to a caller admitted by detailsReadableBy. */
+export interface IssuedCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string | undefined;
+  readonly expiration?: string | undefined;
+  readonly region: string;
+  readonly endpoint?: string | undefined;
+  readonly forcePathStyle: boolean;
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly roleArn?: string | undefined;
+  readonly sessionName?: string | undefined;
+}
+
+export interface CredentialsServiceDeps {
+  readonly connections: Pick<ConnectionsService, 'resolveForUse'>;
+  readonly engine: Pick<CredentialEngine, 'obtain'>;
+}
+
+export type CredentialsService = ReturnType<typeof createCredentialsService>;
+
+/** The decide → obtain part of the pipeline, shared by the credentials API and the data API. */
+export function createCredentialsService(deps: CredentialsServiceDeps) {
+  return {
+    /** Vends the role session itself (fast path). Only for users admitted by detailsReadableBy. */
+    async issue(actor: Principal, connectionName: string): Promise<IssuedCredentials> {
+      const { connection, version } = await deps.connections.resolveForUse(actor, connectionName);
+      const details = decideDetails(actor, connection);
+      if (!details.allowed) {
+        throw permissionDenied(details.code, details.reason, { details: { connection: connectionName } });
+      }
+      const session = await deps.engine.obtain(actor, connection, version, connectionScope(connection));
+      const c = session.credentials;
+      return {
+        accessKeyId: c.accessKeyId,
+        secretAccessKey: c.secretAccessKey,
+        sessionToken: c.sessionToken,
+        expiration: c.expiration?.toISOString(),
+        region: connection.target.region,
+        endpoint: connection.target.endpoint,
+        forcePathStyle: connection.target.forcePathStyle,
+        bucket: connection.target.bucket,
+        prefix: connection.target.pathInBucket,
+        roleArn: session.roleArn,
+        sessionName: session.sessionName,
+      };
+    },
+
+    /** A role session for rolegate to act with on the user's behalf (slow path). */
+    async sessionForData(
+      actor: Principal,
+      connectionName: string,
+      intent: 'read' | 'write',
+    ): Promise<{ record: ConnectionRecord; session: RoleSession; scope: Scope }> {
+      const record = await deps.connections.resolveForUse(actor, connectionName);
+      if (intent === 'write') {
+        const write = decideWrite(record.connection);
+        if (!write.allowed)
+          throw permissionDenied(write.code, write.reason, { details: { connection: connectionName } });
+      }
+      const scope = connectionScope(record.connection);
+      const session = await deps.engine.obtain(actor, record.connection, record.version, scope);
+      return { record, session, scope };
+    },
+  };
+}

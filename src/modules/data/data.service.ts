@@ -1,0 +1,240 @@
+import { type Readable, Transform } from 'node:stream';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { S3ClientPool } from '../../cloud/aws/s3.js';
+import { mapS3Error } from '../../cloud/aws/s3-errors.js';
+import type { Principal } from '../../domain/model.js';
+import { isKeyInScope, relativeKey, resolveListPrefix, resolveObjectKey } from '../../domain/scope.js';
+import { invalidInput, RolegateError } from '../../errors/errors.js';
+import type { CredentialsService } from '../credentials/credentials.service.js';
+
+export interface ObjectInfo {
+  readonly key: string;
+  readonly size: number;
+  readonly lastModified?: string | undefined;
+  readonly etag?: string | undefined;
+}
+
+export interface Listing {
+  readonly prefix: string;
+  readonly folders: string[];
+  readonly objects: ObjectInfo[];
+  readonly nextCursor?: string | undefined;
+}
+
+export interface ObjectStream {
+  readonly body: Readable;
+  readonly status: 200 | 206;
+  readonly contentLength?: number | undefined;
+  readonly contentType?: string | undefined;
+  readonly contentRange?: string | undefined;
+  readonly etag?: string | undefined;
+  readonly lastModified?: Date | undefined;
+}
+
+export interface DataServiceDeps {
+  readonly credentials: Pick<CredentialsService, 'sessionForData'>;
+  readonly s3: Pick<S3ClientPool, 'clientForBucket'>;
+  /** Multipart part size for streamed uploads; memory per upload is about partSize × queueSize. */
+  readonly uploadPartSize?: number;
+}
+
+export type DataService = ReturnType<typeof createDataService>;
+
+const RANGE = /^bytes=(\d+-\d*|-\d+)$/;
+const MAX_LIST = 1000;
+
+/** Reading and writing as the user: every S3 call runs under the user's own role session, inside its scope. */
+export function createDataService(deps: DataServiceDeps) {
+  const partSize = deps.uploadPartSize ?? 8 * 1024 * 1024;
+
+  async function open(actor: Principal, connection: string, intent: 'read' | 'write') {
+    const { record, session, scope } = await deps.credentials.sessionForData(actor, connection, intent);
+    const client = await deps.s3.clientForBucket(record.connection.target, session.credentials).catch((e: unknown) => {
+      throw mapS3Error(e, { connection });
+    });
+    return { client, scope };
+  }
+
+  return {
+    async list(
+      actor: Principal,
+      connection: string,
+      options: { prefix?: string | undefined; cursor?: string | undefined; limit?: number | undefined },
+    ): Promise<Listing> {
+      const relPrefix = options.prefix ?? '';
+      if (relPrefix !== '' && !relPrefix.endsWith('/')) {
+        throw invalidInput('prefix.invalid', 'prefix must be empty or end with "/" (a folder)');
+      }
+      const limit = Math.min(Math.max(options.limit ?? MAX_LIST, 1), MAX_LIST);
+      const { client, scope } = await open(actor, connection, 'read');
+      const fullPrefix = relPrefix === '' ? scope.prefix : resolveListPrefix(scope, relPrefix);
+      try {
+        const out = await client.send(
+          new ListObjectsV2Command({
+            Bucket: scope.bucket,
+            Prefix: fullPrefix,
+            Delimiter: '/',
+            MaxKeys: limit,
+            ContinuationToken: options.cursor,
+          }),
+        );
+        const inScope = (k: string | undefined): k is string => k !== undefined && isKeyInScope(scope, k);
+        return {
+          prefix: relPrefix,
+          folders: (out.CommonPrefixes ?? [])
+            .map((p) => p.Prefix)
+            .filter(inScope)
+            .map((k) => relativeKey(scope, k)),
+          objects: (out.Contents ?? [])
+            .filter((o) => inScope(o.Key))
+            .map((o) => ({
+              key: relativeKey(scope, o.Key as string),
+              size: o.Size ?? 0,
+              lastModified: o.LastModified?.toISOString(),
+              etag: o.ETag,
+            })),
+          nextCursor: out.IsTruncated ? out.NextContinuationToken : undefined,
+        };
+      } catch (e) {
+        throw mapS3Error(e, { connection });
+      }
+    },
+
+    async head(
+      actor: Principal,
+      connection: string,
+      key: string,
+    ): Promise<ObjectInfo & { contentType?: string | undefined }> {
+      const { client, scope } = await open(actor, connection, 'read');
+      const fullKey = resolveObjectKey(scope, key);
+      try {
+        const out = await client.send(new HeadObjectCommand({ Bucket: scope.bucket, Key: fullKey }));
+        return {
+          key,
+          size: out.ContentLength ?? 0,
+          lastModified: out.LastModified?.toISOString(),
+          etag: out.ETag,
+          contentType: out.ContentType,
+        };
+      } catch (e) {
+        throw mapS3Error(e, { connection, key });
+      }
+    },
+
+    /** Streams an object (optionally a byte range); nothing is buffered in rolegate. */
+    async get(actor: Principal, connection: string, key: string, range?: string | undefined): Promise<ObjectStream> {
+      if (range !== undefined && !RANGE.test(range)) {
+        throw invalidInput(
+          'object.invalid_range',
+          'Range must be a single range: bytes=START-END, bytes=START- or bytes=-SUFFIX',
+        );
+      }
+      const { client, scope } = await open(actor, connection, 'read');
+      const fullKey = resolveObjectKey(scope, key);
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket: scope.bucket, Key: fullKey, Range: range }));
+        return {
+          body: out.Body as Readable,
+          status: out.ContentRange ? 206 : 200,
+          contentLength: out.ContentLength,
+          contentType: out.ContentType,
+          contentRange: out.ContentRange,
+          etag: out.ETag,
+          lastModified: out.LastModified,
+        };
+      } catch (e) {
+        throw mapS3Error(e, { connection, key });
+      }
+    },
+
+    /**
+     * Streams a body into S3 (multipart above one part). When `signal` aborts (client gone) or the body
+     * errors or falls short of `contentLength`, the upload is aborted: no object and no dangling parts remain.
+     */
+    async put(
+      actor: Principal,
+      connection: string,
+      key: string,
+      body: Readable,
+      options: {
+        contentType?: string | undefined;
+        contentLength?: number | undefined;
+        signal?: AbortSignal | undefined;
+      },
+    ): Promise<ObjectInfo> {
+      const { client, scope } = await open(actor, connection, 'write');
+      const fullKey = resolveObjectKey(scope, key);
+      let received = 0;
+      // Counting in the stream itself lets a short or broken body fail the upload before S3 completes it,
+      // so an earlier version of the object is never replaced by a truncated one.
+      const counted = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          received += chunk.length;
+          if (options.contentLength !== undefined && received > options.contentLength) {
+            callback(
+              invalidInput(
+                'object.body_too_long',
+                `the body is longer than its Content-Length (${options.contentLength})`,
+              ),
+            );
+          } else {
+            callback(null, chunk);
+          }
+        },
+        flush(callback) {
+          if (options.contentLength !== undefined && received !== options.contentLength) {
+            callback(
+              invalidInput(
+                'object.body_incomplete',
+                `received ${received} of ${options.contentLength} bytes; nothing was stored`,
+              ),
+            );
+          } else {
+            callback();
+          }
+        },
+      });
+      body.on('error', (e) =>
+        counted.destroy(
+          invalidInput('object.body_incomplete', 'the upload body was interrupted; nothing was stored', { cause: e }),
+        ),
+      );
+      body.pipe(counted);
+      const upload = new Upload({
+        client,
+        params: { Bucket: scope.bucket, Key: fullKey, Body: counted, ContentType: options.contentType },
+        partSize,
+        queueSize: 2,
+        leavePartsOnError: false,
+      });
+      const abort = () => {
+        counted.destroy(
+          invalidInput('object.body_incomplete', 'the client went away during the upload; nothing was stored'),
+        );
+        void upload.abort().catch(() => undefined);
+      };
+      options.signal?.addEventListener('abort', abort, { once: true });
+      try {
+        const out = await upload.done();
+        return { key, size: received, etag: out.ETag };
+      } catch (e) {
+        if (counted.errored instanceof RolegateError) throw counted.errored;
+        if (e instanceof RolegateError) throw e;
+        throw mapS3Error(e, { connection, key });
+      } finally {
+        options.signal?.removeEventListener('abort', abort);
+      }
+    },
+
+    async delete(actor: Principal, connection: string, key: string): Promise<void> {
+      const { client, scope } = await open(actor, connection, 'write');
+      const fullKey = resolveObjectKey(scope, key);
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket: scope.bucket, Key: fullKey }));
+      } catch (e) {
+        throw mapS3Error(e, { connection, key });
+      }
+    },
+  };
+}

@@ -1,0 +1,246 @@
+import type { Principal, UserRole } from '../../domain/model.js';
+import { conflict, invalidInput, notFound, permissionDenied, unauthenticated } from '../../errors/errors.js';
+import type { Clock } from '../../lib/clock.js';
+import { generateApiToken, hashToken, looksLikeApiToken, randomId } from '../../lib/tokens.js';
+import type { IdentityStore, TokenRecord, UserRecord } from './identity.store.js';
+
+const USERNAME = /^[a-z0-9][a-z0-9._@-]{0,63}$/;
+const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const PROPERTY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const MAX_PROPERTY_VALUE = 2048;
+
+export interface UserView {
+  readonly username: string;
+  readonly role: UserRole;
+  readonly groups: string[];
+  /** Names only: values are admin-set and never echoed back. */
+  readonly propertyNames: string[];
+  readonly createdAt: string;
+}
+
+export interface IssuedToken {
+  readonly id: string;
+  readonly name: string;
+  /** Shown once; only its hash is stored. */
+  readonly token: string;
+  readonly expiresAt: string | null;
+}
+
+export interface IdentityServiceDeps {
+  readonly store: IdentityStore;
+  readonly clock: Clock;
+  /** Told when a user's properties or groups change, so cached role sessions are dropped. */
+  readonly onUserChanged?: (userId: string) => void;
+}
+
+export type IdentityService = ReturnType<typeof createIdentityService>;
+
+export function requireAdmin(actor: Principal): void {
+  if (actor.role !== 'admin') throw permissionDenied('auth.admin_required', 'this operation requires an administrator');
+}
+
+/** Users, groups, admin properties and API tokens: rules and permission checks. */
+export function createIdentityService(deps: IdentityServiceDeps) {
+  const { store, clock } = deps;
+  const nowIso = () => new Date(clock.now()).toISOString();
+  const changed = (userId: string) => deps.onUserChanged?.(userId);
+
+  async function userByName(username: string): Promise<UserRecord> {
+    const user = await store.findUserByName(username);
+    if (user === undefined) throw notFound('user.not_found', `user "${username}" does not exist`);
+    return user;
+  }
+
+  async function principalOf(user: UserRecord): Promise<Principal> {
+    const [groups, adminProperties] = await Promise.all([store.groupsOf(user.id), store.propertiesOf(user.id)]);
+    return Object.freeze({
+      userId: user.id,
+      username: user.username,
+      role: user.role,
+      groups: Object.freeze(groups),
+      adminProperties: Object.freeze(adminProperties),
+    });
+  }
+
+  async function view(user: UserRecord): Promise<UserView> {
+    const p = await principalOf(user);
+    return {
+      username: user.username,
+      role: user.role,
+      groups: [...p.groups],
+      propertyNames: Object.keys(p.adminProperties),
+      createdAt: user.createdAt,
+    };
+  }
+
+  async function issueToken(user: UserRecord, name: string, expiresInDays: number | undefined): Promise<IssuedToken> {
+    if (name.length < 1 || name.length > 100)
+      throw invalidInput('token.invalid_name', 'token name must be 1–100 characters');
+    const token = generateApiToken();
+    const now = clock.now();
+    const expiresAt = expiresInDays === undefined ? null : new Date(now + expiresInDays * 86_400_000).toISOString();
+    const record: TokenRecord = {
+      id: randomId('tok'),
+      userId: user.id,
+      name,
+      createdAt: new Date(now).toISOString(),
+      expiresAt,
+      lastUsedAt: null,
+    };
+    await store.createToken(record, hashToken(token));
+    return { id: record.id, name, token, expiresAt };
+  }
+
+  return {
+    /** Resolves an API token to its principal. Unknown, malformed and expired tokens look the same to the caller. */
+    async authenticate(token: string): Promise<Principal> {
+      const denied = () => unauthenticated('auth.invalid_token', 'the API token is missing, invalid or expired');
+      if (!looksLikeApiToken(token)) throw denied();
+      const record = await store.findTokenByHash(hashToken(token));
+      if (record === undefined) throw denied();
+      if (record.expiresAt !== null && Date.parse(record.expiresAt) <= clock.now()) throw denied();
+      const user = await store.findUserById(record.userId);
+      if (user === undefined) throw denied();
+      return principalOf(user);
+    },
+
+    async createUser(actor: Principal, input: { username: string; role: UserRole }): Promise<UserView> {
+      requireAdmin(actor);
+      return this.createUserUnchecked(input);
+    },
+
+    /** For bootstrap (`rolegate init`, the demo): no actor exists yet. */
+    async createUserUnchecked(input: { username: string; role: UserRole }): Promise<UserView> {
+      if (!USERNAME.test(input.username)) {
+        throw invalidInput(
+          'user.invalid_name',
+          'username: 1–64 lower-case letters, digits and ._@- starting with a letter or digit',
+        );
+      }
+      const user: UserRecord = { id: randomId('usr'), username: input.username, role: input.role, createdAt: nowIso() };
+      await store.createUser(user);
+      return view(user);
+    },
+
+    async listUsers(actor: Principal): Promise<UserView[]> {
+      requireAdmin(actor);
+      return Promise.all((await store.listUsers()).map(view));
+    },
+
+    async getUser(actor: Principal, username: string): Promise<UserView> {
+      if (actor.role !== 'admin' && actor.username !== username)
+        throw notFound('user.not_found', `user "${username}" does not exist`);
+      return view(await userByName(username));
+    },
+
+    async deleteUser(actor: Principal, username: string): Promise<void> {
+      requireAdmin(actor);
+      const user = await userByName(username);
+      if (user.id === actor.userId) throw conflict('user.delete_self', 'administrators cannot delete themselves');
+      await store.deleteUser(user.id);
+      changed(user.id);
+    },
+
+    async countAdmins(): Promise<number> {
+      return store.countAdmins();
+    },
+
+    async setProperty(actor: Principal, username: string, name: string, value: string): Promise<void> {
+      requireAdmin(actor);
+      if (!PROPERTY_NAME.test(name))
+        throw invalidInput('property.invalid_name', 'property name: 1–64 letters, digits and _.-');
+      if (value.length === 0 || value.length > MAX_PROPERTY_VALUE) {
+        throw invalidInput(
+          'property.invalid_value',
+          `property "${name}": value must be 1–${MAX_PROPERTY_VALUE} characters`,
+        );
+      }
+      const user = await userByName(username);
+      await store.setProperty(user.id, name, value, nowIso());
+      changed(user.id);
+    },
+
+    async deleteProperty(actor: Principal, username: string, name: string): Promise<void> {
+      requireAdmin(actor);
+      const user = await userByName(username);
+      if (!(await store.deleteProperty(user.id, name))) {
+        throw notFound('property.not_found', `user "${username}" has no property "${name}"`);
+      }
+      changed(user.id);
+    },
+
+    async createGroup(actor: Principal, input: { name: string; description?: string | undefined }) {
+      requireAdmin(actor);
+      if (!GROUP_NAME.test(input.name))
+        throw invalidInput('group.invalid_name', 'group name: 1–64 letters, digits and ._-');
+      const group = { name: input.name, description: input.description ?? '', createdAt: nowIso() };
+      await store.createGroup(group);
+      return { ...group, members: [] as string[] };
+    },
+
+    async listGroups(actor: Principal) {
+      requireAdmin(actor);
+      const groups = await store.listGroups();
+      return Promise.all(groups.map(async (g) => ({ ...g, members: await store.membersOf(g.name) })));
+    },
+
+    async deleteGroup(actor: Principal, name: string): Promise<void> {
+      requireAdmin(actor);
+      const members = await store.membersOf(name);
+      if (!(await store.deleteGroup(name))) throw notFound('group.not_found', `group "${name}" does not exist`);
+      for (const username of members) {
+        const u = await store.findUserByName(username);
+        if (u) changed(u.id);
+      }
+    },
+
+    async addMember(actor: Principal, group: string, username: string): Promise<void> {
+      requireAdmin(actor);
+      if ((await store.findGroup(group)) === undefined)
+        throw notFound('group.not_found', `group "${group}" does not exist`);
+      const user = await userByName(username);
+      await store.addMember(group, user.id);
+      changed(user.id);
+    },
+
+    async removeMember(actor: Principal, group: string, username: string): Promise<void> {
+      requireAdmin(actor);
+      const user = await userByName(username);
+      if (!(await store.removeMember(group, user.id))) {
+        throw notFound('group.member_not_found', `user "${username}" is not a member of group "${group}"`);
+      }
+      changed(user.id);
+    },
+
+    /** Admins issue tokens for anyone; users for themselves. */
+    async createToken(actor: Principal, username: string, input: { name: string; expiresInDays?: number | undefined }) {
+      if (actor.role !== 'admin' && actor.username !== username)
+        throw notFound('user.not_found', `user "${username}" does not exist`);
+      return issueToken(await userByName(username), input.name, input.expiresInDays);
+    },
+
+    /** Bootstrap: a token for a user, without an actor. */
+    async createTokenUnchecked(username: string, name: string): Promise<IssuedToken> {
+      return issueToken(await userByName(username), name, undefined);
+    },
+
+    async listTokens(actor: Principal, username: string): Promise<TokenRecord[]> {
+      if (actor.role !== 'admin' && actor.username !== username)
+        throw notFound('user.not_found', `user "${username}" does not exist`);
+      return store.listTokens((await userByName(username)).id);
+    },
+
+    async revokeToken(actor: Principal, username: string, tokenId: string): Promise<void> {
+      if (actor.role !== 'admin' && actor.username !== username)
+        throw notFound('user.not_found', `user "${username}" does not exist`);
+      const user = await userByName(username);
+      const owned = (await store.listTokens(user.id)).some((t) => t.id === tokenId);
+      if (!owned || !(await store.deleteToken(tokenId)))
+        throw notFound('token.not_found', `token ${tokenId} does not exist`);
+    },
+
+    async me(actor: Principal): Promise<UserView> {
+      return view(await userByName(actor.username));
+    },
+  };
+}
