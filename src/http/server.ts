@@ -42,7 +42,6 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    disableRequestLogging: false,
     forceCloseConnections: true,
     return503OnClosing: true,
   }).withTypeProvider<ZodTypeProvider>();
@@ -50,13 +49,11 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => {
-    void reply
-      .status(404)
-      .send({
-        code: 'route.not_found',
-        message: `no route ${request.method} ${request.url.split('?')[0]}`,
-        requestId: request.id,
-      });
+    void reply.status(404).send({
+      code: 'route.not_found',
+      message: `no route ${request.method} ${request.url.split('?')[0]}`,
+      requestId: request.id,
+    });
   });
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request, reply) => {
