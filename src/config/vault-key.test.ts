@@ -41,7 +41,12 @@ describe('parseVaultKey', () => {
   });
 
   it('refuses keys of the wrong length, naming the source', () => {
-    for (const text of [randomBytes(16).toString('hex'), randomBytes(31).toString('base64'), randomBytes(33).toString('base64'), '']) {
+    for (const text of [
+      randomBytes(16).toString('hex'),
+      randomBytes(31).toString('base64'),
+      randomBytes(33).toString('base64'),
+      '',
+    ]) {
       const e = caught(() => parseVaultKey(text, 'ROLEGATE_SECRET_KEY'));
       expect(e.code).toBe('config.secret_key_invalid');
       expect(e.message).toContain('ROLEGATE_SECRET_KEY');
@@ -65,7 +70,9 @@ describe('loadVaultKey', () => {
   });
 
   it('refuses a ROLEGATE_SECRET_KEY of the wrong length', () => {
-    const e = caught(() => loadVaultKey(join(dir, 'secret.key'), { ROLEGATE_SECRET_KEY: randomBytes(24).toString('hex') }));
+    const e = caught(() =>
+      loadVaultKey(join(dir, 'secret.key'), { ROLEGATE_SECRET_KEY: randomBytes(24).toString('hex') }),
+    );
     expect(e.code).toBe('config.secret_key_invalid');
     expect(e.message).toContain('ROLEGATE_SECRET_KEY');
   });

@@ -8,14 +8,15 @@ export class SingleFlight<K, V> {
   run(key: K, fn: () => Promise<V>): Promise<V> {
     const pending = this.#inFlight.get(key);
     if (pending !== undefined) return pending;
-    const started = (async () => {
-      try {
-        return await fn();
-      } finally {
-        this.#inFlight.delete(key);
-      }
-    })();
+    // The async wrapper turns a synchronous throw of `fn` into a rejection.
+    const started = (async () => fn())();
     this.#inFlight.set(key, started);
+    // Cleared only once the entry is set: clearing inside the wrapper ran before `set` when `fn` threw
+    // synchronously, leaving the settled rejection cached for the key forever.
+    const clear = () => {
+      if (this.#inFlight.get(key) === started) this.#inFlight.delete(key);
+    };
+    started.then(clear, clear);
     return started;
   }
 

@@ -1,10 +1,10 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRoleWithPrefixPolicy, httpStatusOf } from '../../src/demo/seed.js';
 import type { CredentialsResponse } from '../../src/modules/credentials/credentials.routes.js';
 import type { ListingResponse } from '../../src/modules/data/data.routes.js';
-import { createRoleWithPrefixPolicy, httpStatusOf } from '../../src/demo/seed.js';
 import { type RecordingProxy, startRecordingProxy } from '../harness/recording-proxy.js';
-import { type TestRolegate, findLeaks, startTestRolegate, uniqueSuffix } from '../harness/rolegate.js';
+import { findLeaks, startTestRolegate, type TestRolegate, uniqueSuffix } from '../harness/rolegate.js';
 
 let rg: TestRolegate;
 let sts: RecordingProxy;
@@ -114,13 +114,22 @@ describe('vended credentials (fast path)', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const c = res.json as CredentialsResponse;
-    expect(c).toMatchObject({ bucket: rg.seed.bucket, prefix: 'sales/', roleArn: rg.seed.salesRoleArn, roleSessionName: 'rg-s3-sales-for-alice' });
+    expect(c).toMatchObject({
+      bucket: rg.seed.bucket,
+      prefix: 'sales/',
+      roleArn: rg.seed.salesRoleArn,
+      roleSessionName: 'rg-s3-sales-for-alice',
+    });
     const s3 = s3With(c);
     try {
       const got = await s3.send(new GetObjectCommand({ Bucket: rg.seed.bucket, Key: 'sales/2024/q1.csv' }));
       expect(await got.Body?.transformToString()).toBe(rg.seed.objects['sales/2024/q1.csv']);
-      expect(await statusOf(s3.send(new GetObjectCommand({ Bucket: rg.seed.bucket, Key: 'marketing/campaigns.csv' })))).toBe(403);
-      expect(await statusOf(s3.send(new GetObjectCommand({ Bucket: rg.seed.bucket, Key: 'sales-archive/old.csv' })))).toBe(403);
+      expect(
+        await statusOf(s3.send(new GetObjectCommand({ Bucket: rg.seed.bucket, Key: 'marketing/campaigns.csv' }))),
+      ).toBe(403);
+      expect(
+        await statusOf(s3.send(new GetObjectCommand({ Bucket: rg.seed.bucket, Key: 'sales-archive/old.csv' }))),
+      ).toBe(403);
     } finally {
       s3.destroy();
     }
@@ -149,13 +158,19 @@ describe('vended credentials (fast path)', () => {
     try {
       expect(await statusOf(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'sales/2024/q2.csv' })))).toBe(200);
       expect(await statusOf(s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'sales/' })))).toBe(200);
-      expect(await statusOf(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'sales/new.csv', Body: 'x' })))).toBe(200);
+      expect(await statusOf(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'sales/new.csv', Body: 'x' })))).toBe(
+        200,
+      );
       // The role alone would allow all of these; the session policy rolegate attached does not.
-      expect(await statusOf(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'marketing/campaigns.csv' })))).toBe(403);
+      expect(await statusOf(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'marketing/campaigns.csv' })))).toBe(
+        403,
+      );
       expect(await statusOf(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'sales-archive/old.csv' })))).toBe(403);
       expect(await statusOf(s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'sales-archive/' })))).toBe(403);
       expect(await statusOf(s3.send(new ListObjectsV2Command({ Bucket: bucket })))).toBe(403);
-      expect(await statusOf(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'marketing/x.csv', Body: 'x' })))).toBe(403);
+      expect(await statusOf(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'marketing/x.csv', Body: 'x' })))).toBe(
+        403,
+      );
     } finally {
       s3.destroy();
     }
@@ -167,7 +182,12 @@ describe('vended credentials (fast path)', () => {
       name,
       path: 'sales/',
       stsEndpoint: sts.url,
-      credentials: { mode: 'assume-role', roleArn: '${adminProperty:salesRole}', durationSeconds: 900, externalId: 'tenant-42' },
+      credentials: {
+        mode: 'assume-role',
+        roleArn: '${adminProperty:salesRole}',
+        durationSeconds: 900,
+        externalId: 'tenant-42',
+      },
       detailsReadableBy: 'everyone',
     });
     const before = Date.now();

@@ -30,7 +30,13 @@ export interface TestRolegate {
   readonly bodies: string[];
   /** Secrets that must never appear in logs or error bodies; tests add the ones they come across. */
   readonly secrets: Set<string>;
-  api(token: string | undefined, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  api(
+    token: string | undefined,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<ApiResponse>;
   close(): Promise<void>;
 }
 
@@ -63,7 +69,11 @@ export async function startTestRolegate(): Promise<TestRolegate> {
     },
   });
   const config = parseConfig({ dataDir: dir, server: { port: 0 }, log: { level: 'debug' } });
-  const app = await createApp({ config, logDestination, env: { ROLEGATE_SECRET_KEY: randomBytes(32).toString('hex') } });
+  const app = await createApp({
+    config,
+    logDestination,
+    env: { ROLEGATE_SECRET_KEY: randomBytes(32).toString('hex') },
+  });
   const url = await app.http.listen({ host: '127.0.0.1', port: 0 });
   const tokens = await provisionDemo(app.services, backend, seed);
   const secrets = new Set<string>([

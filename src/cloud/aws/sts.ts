@@ -46,7 +46,12 @@ export function createStsGateway(options: StsGatewayOptions): StsGateway {
         },
         // Retries are ours (below), so that their policy is explicit and testable.
         maxAttempts: 1,
-        requestHandler: { requestTimeout: options.timeoutMs, connectionTimeout: options.timeoutMs },
+        // Without throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes and keeps waiting.
+        requestHandler: {
+          requestTimeout: options.timeoutMs,
+          connectionTimeout: options.timeoutMs,
+          throwOnRequestTimeout: true,
+        },
       });
       try {
         const out = await withRetry(
