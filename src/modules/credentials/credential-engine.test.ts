@@ -139,6 +139,20 @@ async function rejection(promise: Promise<unknown>): Promise<RolegateError> {
 }
 
 describe('credential engine: assume-role caching', () => {
+  it('does not re-cache a session whose STS call was in flight when the user was forgotten', async () => {
+    const { engine, sts } = setup();
+    const gate = deferred();
+    sts.gate = gate.promise;
+    const pending = engine.obtain(principal(), conn, 1, scope);
+    await settle();
+    engine.forgetUser(principal().userId);
+    gate.resolve();
+    await pending;
+    sts.gate = undefined;
+    await engine.obtain(principal(), conn, 1, scope);
+    expect(sts.calls).toBe(2);
+  });
+
   it('calls STS on the first request and serves the second from the cache', async () => {
     const { engine, sts } = setup();
     const first = await engine.obtain(principal(), conn, 1, scope);

@@ -56,6 +56,8 @@ interface CacheEntry {
 export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEngine {
   const cache = new LruMap<string, CacheEntry>(deps.settings.cacheMaxEntries);
   const flights = new SingleFlight<string, CacheEntry>();
+  /** Bumped by every forget, so that refreshes started before it do not re-cache what was forgotten. */
+  let epoch = 0;
   const stats: CredentialEngineStats = { hits: 0, misses: 0, refreshes: 0, stsCalls: 0 };
 
   async function staticCredentials(principal: Principal, connection: Connection): Promise<AwsCredentials> {
@@ -137,8 +139,10 @@ export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEn
 
   function refresh(key: string, principal: Principal, connection: Connection, plan: RoleSessionPlan) {
     return flights.run(key, async () => {
+      const startedIn = epoch;
       const entry = await issue(principal, connection, plan);
-      cache.set(key, entry);
+      // A forget that happened while STS was answering wins: the session is returned but not cached.
+      if (startedIn === epoch) cache.set(key, entry);
       return entry;
     });
   }
@@ -166,9 +170,11 @@ export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEn
       return (await refresh(key, principal, connection, plan)).session;
     },
     forgetConnection(name) {
+      epoch++;
       cache.deleteWhere((key) => key.split('\u0000')[1] === name);
     },
     forgetUser(userId) {
+      epoch++;
       cache.deleteWhere((key) => key.split('\u0000')[0] === userId);
     },
     stats: () => ({ ...stats }),
