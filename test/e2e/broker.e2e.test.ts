@@ -221,7 +221,8 @@ describe('vended credentials (fast path)', () => {
     expect(new Set(first.map((r) => (r.json as CredentialsResponse).AccessKeyId)).size).toBe(1);
     expect(forBob()).toBe(1);
     const again = await credentialsFor(rg.tokens.bob, name);
-    expect((again.json as CredentialsResponse).AccessKeyId).toBe((first[0]?.json as CredentialsResponse).AccessKeyId);
+    const firstBody = first[0]?.json as CredentialsResponse;
+    expect((again.json as CredentialsResponse).AccessKeyId).toBe(firstBody.AccessKeyId);
     expect(forBob()).toBe(1);
     // The slow path shares the same cached role session.
     expect((await rg.api(rg.tokens.bob, 'GET', `/api/connections/${name}/objects`)).status).toBe(200);
