@@ -1,7 +1,7 @@
 import { permissionDenied } from '../errors/errors.js';
 import { decideRole } from './access.js';
 import type { Connection, Principal, Scope } from './model.js';
-import { parseRoleArn } from './role-arn.js';
+import { type AwsPartition, parseRoleArn } from './role-arn.js';
 import { toSessionName } from './session-name.js';
 import { buildSessionPolicy } from './session-policy.js';
 import { renderTemplate } from './templates.js';
@@ -13,7 +13,8 @@ export interface RoleSessionPlan {
   readonly assume?: {
     readonly roleArn: string;
     readonly sessionName: string;
-    readonly policy: string;
+    /** Partition of the role, for the S3 ARNs of the session policy (aws-cn, aws-us-gov). */
+    readonly partition: AwsPartition;
     readonly durationSeconds: number;
     readonly externalId?: string | undefined;
   };
@@ -29,8 +30,16 @@ export function connectionScope(connection: Connection): Scope {
 }
 
 /**
+ * The scope-down session policy of a plan. Kept apart from planning because building it is the costly
+ * part, needed only when a session is actually issued (not on every cache hit).
+ */
+export function sessionPolicyOf(plan: RoleSessionPlan): string {
+  return buildSessionPolicy(plan.scope, plan.assume?.partition);
+}
+
+/**
  * Resolves the role ARN and session name templates for `principal`, checks the role against the
- * connection's allowed roles and builds the scope-down policy. Pure: throws typed errors, does no I/O.
+ * connection's allowed roles and records what the scope-down policy needs. Pure: throws typed errors, does no I/O.
  */
 export function planRoleSession(principal: Principal, connection: Connection, scope: Scope): RoleSessionPlan {
   if (connection.mode !== 'assume-role' || connection.assumeRole === undefined) return { scope };
@@ -46,8 +55,7 @@ export function planRoleSession(principal: Principal, connection: Connection, sc
     assume: {
       roleArn,
       sessionName,
-      // S3 ARNs in the policy must use the role's partition (aws-cn, aws-us-gov).
-      policy: buildSessionPolicy(scope, parseRoleArn(roleArn).partition),
+      partition: parseRoleArn(roleArn).partition,
       durationSeconds: connection.assumeRole.durationSeconds,
       externalId: connection.assumeRole.externalId,
     },

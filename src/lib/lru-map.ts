@@ -41,6 +41,18 @@ export class LruMap<K, V> {
     return removed;
   }
 
+  /** Removes every entry for which `predicate(key, value)` holds. */
+  deleteWhereEntry(predicate: (key: K, value: V) => boolean): number {
+    let removed = 0;
+    for (const [key, value] of [...this.#entries]) {
+      if (predicate(key, value)) {
+        this.#entries.delete(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
   get size(): number {
     return this.#entries.size;
   }

@@ -3,6 +3,7 @@ import { validateConnection } from '../../domain/connection-spec.js';
 import { type AccessRule, type Connection, DEFAULT_SESSION_NAME_TEMPLATE, type Principal } from '../../domain/model.js';
 import { invalidInput, notFound, permissionDenied } from '../../errors/errors.js';
 import type { Clock } from '../../lib/clock.js';
+import { TtlCache } from '../../lib/ttl-cache.js';
 import { connectionSecretId, userKeypairId, type VaultStore } from '../credentials/vault.store.js';
 import { requireAdmin } from '../identity/identity.service.js';
 import type { AccessRuleInput, ConnectionInput, ConnectionView } from './connection-input.js';
@@ -12,6 +13,8 @@ export interface ConnectionsServiceDeps {
   readonly store: ConnectionStore;
   readonly vault: Pick<VaultStore, 'put' | 'get' | 'delete' | 'listIds'>;
   readonly clock: Clock;
+  /** How long a connection record stays cached for use (0 disables the cache). */
+  readonly cacheTtlMs?: number;
   /** Told when a connection changes or disappears, so cached role sessions are dropped. */
   readonly onConnectionChanged?: (name: string) => void;
 }
@@ -93,6 +96,16 @@ function toView(record: ConnectionRecord, secretStored: boolean): ConnectionView
 export function createConnectionsService(deps: ConnectionsServiceDeps) {
   const { store, vault, clock } = deps;
   const nowIso = () => new Date(clock.now()).toISOString();
+  // Every data and credentials request resolves its connection; cache the record, drop it on any change.
+  const records = new TtlCache<string, ConnectionRecord>({
+    ttlMs: deps.cacheTtlMs ?? 5_000,
+    maxEntries: 10_000,
+    clock,
+  });
+  const changed = (name: string) => {
+    records.delete(name);
+    deps.onConnectionChanged?.(name);
+  };
   const hidden = (name: string) => notFound('connection.not_found', `connection "${name}" does not exist`);
 
   async function storeSecret(connection: Connection, secret: string | undefined, required: boolean, now: string) {
@@ -156,7 +169,7 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
       const now = nowIso();
       await storeSecret(connection, secretOf(input), !sameKey, now);
       const updated = await store.update(connection, expectedVersion, now);
-      deps.onConnectionChanged?.(name);
+      changed(name);
       return viewOf(updated);
     },
 
@@ -167,7 +180,7 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
       for (const id of await vault.listIds('user/')) {
         if (id.endsWith(`/connection/${name}`)) await vault.delete(id);
       }
-      deps.onConnectionChanged?.(name);
+      changed(name);
     },
 
     /** Admins see every connection; users see those they may use. */
@@ -193,8 +206,12 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
      * answer alike (404), except to admins, who learn it exists but is not usable by them (403).
      */
     async resolveForUse(actor: Principal, name: string): Promise<ConnectionRecord> {
-      const r = await store.find(name);
-      if (r === undefined) throw hidden(name);
+      let r = records.get(name);
+      if (r === undefined) {
+        r = await store.find(name);
+        if (r === undefined) throw hidden(name);
+        records.set(name, r);
+      }
       const use = decideUse(actor, r.connection);
       if (!use.allowed) {
         if (actor.role === 'admin') throw permissionDenied(use.code, use.reason, { details: { connection: name } });

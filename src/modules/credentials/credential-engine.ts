@@ -1,7 +1,7 @@
 import type { CredentialSource } from '../../cloud/aws/environment-credentials.js';
 import type { StsGateway } from '../../cloud/aws/sts.js';
 import type { AwsCredentials, Connection, Principal, RoleSession, Scope } from '../../domain/model.js';
-import { planRoleSession, type RoleSessionPlan } from '../../domain/role-session-plan.js';
+import { planRoleSession, type RoleSessionPlan, sessionPolicyOf } from '../../domain/role-session-plan.js';
 import { internal, permissionDenied } from '../../errors/errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { LruMap } from '../../lib/lru-map.js';
@@ -111,7 +111,7 @@ export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEn
       sessionName: plan.assume.sessionName,
       durationSeconds: plan.assume.durationSeconds,
       externalId: plan.assume.externalId,
-      policy: plan.assume.policy,
+      policy: sessionPolicyOf(plan),
       connectionName: connection.name,
     });
     const session: RoleSession = {

@@ -2,6 +2,7 @@ import type { Principal, UserRole } from '../../domain/model.js';
 import { conflict, invalidInput, notFound, permissionDenied, unauthenticated } from '../../errors/errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { generateApiToken, hashToken, looksLikeApiToken, randomId } from '../../lib/tokens.js';
+import { TtlCache } from '../../lib/ttl-cache.js';
 import type { IdentityStore, TokenRecord, UserRecord } from './identity.store.js';
 
 const USERNAME = /^[a-z0-9][a-z0-9._@-]{0,63}$/;
@@ -29,6 +30,8 @@ export interface IssuedToken {
 export interface IdentityServiceDeps {
   readonly store: IdentityStore;
   readonly clock: Clock;
+  /** How long an authenticated token stays cached (0 disables the cache). */
+  readonly authCacheTtlMs?: number;
   /** Told when a user's properties or groups change, so cached role sessions are dropped. */
   readonly onUserChanged?: (userId: string) => void;
 }
@@ -43,7 +46,17 @@ export function requireAdmin(actor: Principal): void {
 export function createIdentityService(deps: IdentityServiceDeps) {
   const { store, clock } = deps;
   const nowIso = () => new Date(clock.now()).toISOString();
-  const changed = (userId: string) => deps.onUserChanged?.(userId);
+  // Authentication runs on every request; its four lookups are cached per token and dropped on any change
+  // to the user. The TTL bounds how long a change made by another instance can go unseen.
+  const principals = new TtlCache<string, { principal: Principal; tokenId: string }>({
+    ttlMs: deps.authCacheTtlMs ?? 5_000,
+    maxEntries: 10_000,
+    clock,
+  });
+  const changed = (userId: string) => {
+    principals.deleteWhere((p) => p.principal.userId === userId);
+    deps.onUserChanged?.(userId);
+  };
 
   async function userByName(username: string): Promise<UserRecord> {
     const user = await store.findUserByName(username);
@@ -96,12 +109,18 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     async authenticate(token: string): Promise<Principal> {
       const denied = () => unauthenticated('auth.invalid_token', 'the API token is missing, invalid or expired');
       if (!looksLikeApiToken(token)) throw denied();
-      const record = await store.findTokenByHash(hashToken(token));
+      const hash = hashToken(token);
+      const cached = principals.get(hash);
+      if (cached !== undefined) return cached.principal;
+      const record = await store.findTokenByHash(hash);
       if (record === undefined) throw denied();
-      if (record.expiresAt !== null && Date.parse(record.expiresAt) <= clock.now()) throw denied();
+      const expiresAt = record.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(record.expiresAt);
+      if (expiresAt <= clock.now()) throw denied();
       const user = await store.findUserById(record.userId);
       if (user === undefined) throw denied();
-      return principalOf(user);
+      const principal = await principalOf(user);
+      principals.set(hash, { principal, tokenId: record.id }, expiresAt);
+      return principal;
     },
 
     async createUser(actor: Principal, input: { username: string; role: UserRole }): Promise<UserView> {
@@ -237,6 +256,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       const owned = (await store.listTokens(user.id)).some((t) => t.id === tokenId);
       if (!owned || !(await store.deleteToken(tokenId)))
         throw notFound('token.not_found', `token ${tokenId} does not exist`);
+      principals.deleteWhere((p) => p.tokenId === tokenId);
     },
 
     async me(actor: Principal): Promise<UserView> {
