@@ -180,6 +180,7 @@ function prefixPolicy(bucket: string, prefix: string) {
         // A List without a prefix has no s3:prefix key, which a condition would deny.
         ...(prefix === '' ? {} : { Condition: { StringLike: { 's3:prefix': [`${prefix}*`] } } }),
       },
+      { Effect: 'Allow', Action: ['s3:GetBucketLocation'], Resource: [`arn:aws:s3:::${bucket}`] },
       {
         Effect: 'Allow',
         Action: [

@@ -4,6 +4,7 @@ import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/clie
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendS3Client } from '../../src/demo/seed.js';
 import type { ListingResponse } from '../../src/modules/data/data.routes.js';
+import { startRecordingProxy } from '../harness/recording-proxy.js';
 import { findLeaks, startTestRolegate, type TestRolegate } from '../harness/rolegate.js';
 
 let rg: TestRolegate;
@@ -49,6 +50,31 @@ describe('browsing', () => {
     expect(root.status).toBe(200);
     expect(root.json).toMatchObject({ prefix: '', folders: ['2024/'], objects: [] });
     expect(root.text).not.toContain('archive');
+  });
+
+  it('asks S3 for the bucket region first when useBucketRegion is set', async () => {
+    const s3 = await startRecordingProxy(rg.backend.endpoint);
+    const created = await rg.api(rg.tokens.admin, 'POST', '/api/connections', {
+      name: 'sales-bucket-region',
+      bucket: rg.seed.bucket,
+      path: 'sales/',
+      region: 'eu-west-3',
+      useBucketRegion: true,
+      endpoint: s3.url,
+      stsEndpoint: rg.backend.endpoint,
+      forcePathStyle: true,
+      credentials: { mode: 'assume-role', roleArn: '${adminProperty:salesRole}' },
+    });
+    expect(created.status, created.text).toBe(201);
+    const res = await rg.api(rg.tokens.alice, 'GET', '/api/connections/sales-bucket-region/objects');
+    expect(res.status, res.text).toBe(200);
+    expect(res.json).toMatchObject({ folders: ['2024/'] });
+    await s3.close();
+    const [first, second] = s3.requests;
+    expect(first?.url).toMatch(new RegExp(`^/${rg.seed.bucket}/?\\?location`));
+    expect(first?.headers.authorization).toContain('/eu-west-3/s3/');
+    // RGW names its zonegroup's region "default"; what matters is that the listing is signed for the answer.
+    expect(second?.headers.authorization).not.toContain('/eu-west-3/s3/');
   });
 
   it('paginates with a cursor', async () => {
