@@ -1,15 +1,32 @@
 import { resolve } from 'node:path';
+import { sql } from 'kysely';
 import type { DestinationStream, Logger } from 'pino';
 import { type CredentialSource, fromEnvironmentChain } from './cloud/aws/environment-credentials.js';
+import { createGlueGateway } from './cloud/aws/glue.js';
+import { createIamGateway } from './cloud/aws/iam.js';
 import { S3ClientPool } from './cloud/aws/s3.js';
 import { createStsGateway, type StsGateway } from './cloud/aws/sts.js';
 import type { RolegateConfig } from './config/schema.js';
 import { loadVaultKey } from './config/vault-key.js';
 import { connectDatabase, type Db } from './db/connect.js';
+import { createS3Gateway, type S3Gateway } from './gateway/server.js';
 import { createHttpServer, type HttpApp } from './http/server.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createLogger } from './lib/logger.js';
 import { SecretBox } from './lib/secret-box.js';
+import { auditHttpResponse } from './modules/audit/audit.http.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
+import { type AuditService, createAuditService } from './modules/audit/audit.service.js';
+import { createAuditStore } from './modules/audit/audit.store.js';
+import { type AuditTrail, createAuditTrail } from './modules/audit/audit-trail.js';
+import { auditCredentials } from './modules/audit/audited-credentials.js';
+import { buildAuditSinks } from './modules/audit/sinks.js';
+import { catalogRoutes } from './modules/catalog/catalog.routes.js';
+import { createCatalogService } from './modules/catalog/catalog.service.js';
+import { createCatalogStore } from './modules/catalog/catalog.store.js';
+import { createDatasetStorage } from './modules/catalog/dataset-storage.js';
+import { datasetsRoutes } from './modules/catalog/datasets.routes.js';
+import { createDatasetsService } from './modules/catalog/datasets.service.js';
 import { connectionsRoutes } from './modules/connections/connections.routes.js';
 import { type ConnectionsService, createConnectionsService } from './modules/connections/connections.service.js';
 import { createConnectionStore } from './modules/connections/connections.store.js';
@@ -19,9 +36,21 @@ import { type CredentialsService, createCredentialsService } from './modules/cre
 import { createVaultStore } from './modules/credentials/vault.store.js';
 import { dataRoutes } from './modules/data/data.routes.js';
 import { createDataService, type DataService } from './modules/data/data.service.js';
+import { createMultipartService } from './modules/data/multipart.service.js';
+import { createObjectsService } from './modules/data/objects.service.js';
+import { createExplainService, type ExplainService } from './modules/explain/explain.service.js';
+import { createExecTokensService } from './modules/fastpath/exec-tokens.service.js';
+import { fastpathRoutes } from './modules/fastpath/fastpath.routes.js';
+import { createFastpathStore } from './modules/fastpath/fastpath.store.js';
+import { createRevocationService } from './modules/fastpath/revocation.service.js';
+import { gatewayKeysRoutes } from './modules/gateway-keys/gateway-keys.routes.js';
+import { createGatewayKeysService } from './modules/gateway-keys/gateway-keys.service.js';
+import { createGatewayKeyStore } from './modules/gateway-keys/gateway-keys.store.js';
 import { identityRoutes } from './modules/identity/identity.routes.js';
 import { createIdentityService, type IdentityService } from './modules/identity/identity.service.js';
 import { createIdentityStore } from './modules/identity/identity.store.js';
+import { createMetrics, type Metrics, measuredSink, measuredSts } from './modules/ops/metrics.js';
+import { observeResponses, opsRoutes } from './modules/ops/ops.routes.js';
 
 export interface AppOptions {
   readonly config: RolegateConfig;
@@ -32,6 +61,11 @@ export interface AppOptions {
   readonly environmentCredentials?: CredentialSource;
   readonly sts?: StsGateway;
   readonly clock?: Clock;
+  /**
+   * Shortest role session a caller may ask for; default 900 (STS's minimum). Tests against an RGW whose
+   * minimum was lowered pass less.
+   */
+  readonly minSessionSeconds?: number;
 }
 
 export interface Services {
@@ -39,13 +73,19 @@ export interface Services {
   readonly connections: ConnectionsService;
   readonly credentials: CredentialsService;
   readonly data: DataService;
+  readonly audit: AuditService;
+  readonly explain: ExplainService;
 }
 
 export interface App {
   readonly config: RolegateConfig;
   readonly http: HttpApp;
+  /** The S3-compatible gateway; listens only when told to (`serve` does when `gateway.enabled`). */
+  readonly gateway: S3Gateway;
   readonly services: Services;
   readonly engine: CredentialEngine;
+  readonly trail: AuditTrail;
+  readonly metrics: Metrics;
   readonly logger: Logger;
   readonly db: Db;
   /** Stops accepting, waits for in-flight requests, closes the store. */
@@ -63,15 +103,28 @@ export async function createApp(options: AppOptions): Promise<App> {
   const box = new SecretBox(loadVaultKey(config.secretKeyFile ?? resolve(dataDir, 'secret.key'), env));
 
   const vault = createVaultStore(db, box);
+  const metrics = createMetrics(() => engine.stats());
   const engine = createCredentialEngine({
-    sts:
+    sts: measuredSts(
       options.sts ??
-      createStsGateway({ timeoutMs: config.credentials.stsTimeoutMs, maxAttempts: config.credentials.stsMaxAttempts }),
+        createStsGateway({
+          timeoutMs: config.credentials.stsTimeoutMs,
+          maxAttempts: config.credentials.stsMaxAttempts,
+        }),
+      metrics,
+    ),
     vault,
     environmentCredentials: options.environmentCredentials ?? fromEnvironmentChain(),
     clock,
     settings: config.credentials,
     onRefreshError: (err) => logger.warn({ err }, 'background role session refresh failed'),
+    // Revocation rotates session names and must know every issued one (the service is built below).
+    sessionGenerations: { current: (userId, connection) => revocations.currentGeneration(userId, connection) },
+    onIssued: (issued) => revocations.recordIssued(issued),
+    iam: createIamGateway({
+      timeoutMs: config.credentials.stsTimeoutMs,
+      maxAttempts: config.credentials.stsMaxAttempts,
+    }),
   });
   const identity = createIdentityService({
     store: createIdentityStore(db),
@@ -84,31 +137,122 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     onConnectionChanged: (name) => engine.forgetConnection(name),
   });
-  const credentials = createCredentialsService({ connections, engine });
+  const auditStore = createAuditStore(db);
+  const trail = createAuditTrail({
+    // Relative file-sink paths live in the data directory, beside the store.
+    sinks: buildAuditSinks(
+      config.audit.sinks.map((c) => (c.type === 'file' ? { ...c, path: resolve(dataDir, c.path) } : c)),
+      auditStore,
+      config.audit.timeoutMs,
+    ).map((sink) => measuredSink(sink, metrics)),
+    store: auditStore,
+    minAccepted: config.audit.minAccepted,
+    timeoutMs: config.audit.timeoutMs,
+    clock,
+    logger,
+  });
+  const audit = createAuditService({ store: auditStore, clock });
+  // Every credential and data decision passes here, so this one wrapper audits them all, fail-closed.
+  const credentials = auditCredentials(
+    createCredentialsService({ connections, engine, minSessionSeconds: options.minSessionSeconds }),
+    trail,
+  );
+  const fastpathStore = createFastpathStore(db);
+  const revocations = createRevocationService({
+    store: fastpathStore,
+    connectionStore: createConnectionStore(db),
+    connections,
+    identity,
+    engine,
+    clock,
+  });
+  const execTokens = createExecTokensService({ store: fastpathStore, identity, credentials, clock });
+  const explain = createExplainService({ identity, connections, vault });
   const s3 = new S3ClientPool();
   const data = createDataService({ credentials, s3 });
+  // Datasets and the catalog explorer: S3 and Glue calls as the user, through the audited credentials service.
+  const catalogStore = createCatalogStore(db);
+  const glue = createGlueGateway({
+    timeoutMs: config.credentials.stsTimeoutMs,
+    maxAttempts: config.credentials.stsMaxAttempts,
+  });
+  const catalog = createCatalogService({ store: catalogStore, credentials, connections, glue, clock });
+  const datasets = createDatasetsService({
+    store: catalogStore,
+    storage: createDatasetStorage({ credentials, s3 }),
+    data,
+    glue,
+    clock,
+  });
+  const multipart = createMultipartService({
+    credentials,
+    s3,
+    clock,
+    idleTimeoutMs: config.gateway.multipartIdleSeconds * 1000,
+    onReapError: (err, upload) =>
+      logger.warn({ err, connection: upload.connection }, 'could not abort an idle multipart upload'),
+  });
+  const gatewayKeys = createGatewayKeysService({ store: createGatewayKeyStore(db, box), identity, clock });
+  const gateway = createS3Gateway({
+    objects: createObjectsService({ credentials, s3 }),
+    multipart,
+    connections,
+    keys: gatewayKeys,
+    logger,
+    clock,
+    region: config.gateway.region,
+    domain: config.gateway.domain,
+  });
 
   const http = await createHttpServer({
     logger,
     bodyLimitBytes: config.server.bodyLimitBytes,
     authenticate: (token) => identity.authenticate(token),
+    auditResponse: auditHttpResponse(trail),
+    observe: observeResponses(metrics),
     routes: [
       identityRoutes(identity),
       connectionsRoutes(connections),
       credentialsRoutes(credentials),
       dataRoutes(data),
+      catalogRoutes(catalog),
+      datasetsRoutes(datasets),
+      gatewayKeysRoutes(gatewayKeys),
+      auditRoutes(audit, explain),
+      fastpathRoutes({
+        credentials,
+        connections,
+        execTokens,
+        revocations,
+        publicUrl: config.server.publicUrl,
+        gateway: { url: () => gateway.url(), region: config.gateway.region },
+      }),
+      opsRoutes(metrics, [
+        { name: 'database', check: async () => void (await sql`select 1`.execute(db)) },
+        { name: 'vault key', check: async () => void box.open(box.seal('probe', 'readyz'), 'readyz') },
+        { name: 'audit trail', check: async () => void (await auditStore.head()) },
+      ]),
     ],
   });
 
   return {
     config,
     http,
-    services: { identity, connections, credentials, data },
+    gateway,
+    services: { identity, connections, credentials, data, audit, explain },
+    trail,
+    metrics,
     engine,
     logger,
     db,
     async close() {
+      await gateway.close();
+      multipart.close();
+      // Drain: requests in flight may finish until the deadline, then their connections are cut.
+      const deadline = setTimeout(() => http.server.closeAllConnections(), config.server.drainSeconds * 1000);
       await http.close();
+      clearTimeout(deadline);
+      await trail.flush();
       s3.destroy();
       await db.destroy();
     },

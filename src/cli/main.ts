@@ -1,25 +1,75 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { createApp } from '../app.js';
-import { loadConfig } from '../config/load.js';
 import { RolegateError } from '../errors/errors.js';
-import { serve } from '../main.js';
-import { runDemo } from './demo.js';
+import { ApiError } from './api-client.js';
+import { ClientConfigError } from './client-config.js';
+import { AWS_CONFIG_USAGE, awsConfigCommand } from './commands/aws-config.js';
+import { CREDENTIALS_USAGE, credentialsCommand } from './commands/credentials.js';
+import { EXEC_USAGE, execCommand } from './commands/exec.js';
+import { LOGIN_USAGE, loginCommand } from './commands/login.js';
+import { REVOKE_USAGE, revokeCommand } from './commands/revoke.js';
+import { SPARK_CONF_USAGE, sparkConfCommand } from './commands/spark-conf.js';
+import { type CliContext, processContext, UsageError } from './context.js';
 
+// Server commands load the server lazily: client commands (credential_process runs one per refresh) start fast.
 const USAGE = `usage: rolegate <command> [options]
 
 commands:
   serve [--config FILE]                 run the server (config from FILE, ROLEGATE_CONFIG and ROLEGATE_* variables)
   init [--config FILE] [--admin NAME]   create the first administrator and print its API token (once)
   demo [--port N] [--check]             local S3+STS, demo data and users, rolegate on localhost
-  help                                  this text
+  login --url URL --token T             remember rolegate's URL and your API token (~/.config/rolegate)
+  credentials --connection C [--format process|env|json|iceberg|uc] [--prefix P] [--read-only] [--duration S]
+                                        temporary credentials for one connection
+  aws-config [--write]                  ~/.aws/config profiles (credential_process) for your connections
+  exec --connection C -- CMD...         run CMD with credentials that refresh by themselves
+  spark-conf --connection C [--connection D ...] [--refreshing]
+                                        per-bucket Spark/Hadoop S3A settings
+  revoke --connection C [--user U]      make already issued credentials stop working
+  help [COMMAND]                        this text, or a command's
 `;
+
+/** Client commands: they talk to a running rolegate through its REST API. */
+const CLIENT_COMMANDS: Record<string, { run: (args: string[], ctx: CliContext) => Promise<number>; usage: string }> = {
+  login: { run: loginCommand, usage: LOGIN_USAGE },
+  credentials: { run: credentialsCommand, usage: CREDENTIALS_USAGE },
+  'aws-config': { run: awsConfigCommand, usage: AWS_CONFIG_USAGE },
+  exec: { run: execCommand, usage: EXEC_USAGE },
+  'spark-conf': { run: sparkConfCommand, usage: SPARK_CONF_USAGE },
+  revoke: { run: revokeCommand, usage: REVOKE_USAGE },
+};
+
+async function clientCommand(name: string, args: string[]): Promise<number> {
+  const command = CLIENT_COMMANDS[name];
+  if (command === undefined) throw new Error(`no command ${name}`);
+  if (args[0] === '--help' || args[0] === '-h') {
+    process.stdout.write(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(args, processContext());
+  } catch (e) {
+    // parseArgs reports unknown options and missing values with a code; both are usage mistakes.
+    const code = (e as { code?: unknown }).code;
+    if (e instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`rolegate ${name}: ${(e as Error).message}\n${command.usage}`);
+      return 2;
+    }
+    if (e instanceof ApiError || e instanceof ClientConfigError) {
+      const suffix = e instanceof ApiError ? ` [${e.code}]` : '';
+      process.stderr.write(`rolegate ${name}: ${e.message}${suffix}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
 
 async function init(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: { config: { type: 'string' }, admin: { type: 'string', default: 'admin' } },
   });
+  const [{ createApp }, { loadConfig }] = await Promise.all([import('../app.js'), import('../config/load.js')]);
   const app = await createApp({ config: loadConfig({ file: values.config }) });
   try {
     const { identity } = app.services;
@@ -44,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string' } } });
+      const { serve } = await import('../main.js');
       const app = await serve({ configFile: values.config });
       app.logger.info({ addresses: app.http.addresses() }, 'rolegate listening');
       return new Promise<number>(() => {});
@@ -57,10 +108,27 @@ async function main(argv: string[]): Promise<number> {
       });
       const port = Number(values.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be a port number');
+      const { runDemo } = await import('./demo.js');
       return runDemo({ port, check: values.check ?? false, out: (line) => process.stdout.write(`${line}\n`) });
     }
-    case undefined:
+    case 'login':
+    case 'credentials':
+    case 'aws-config':
+    case 'exec':
+    case 'spark-conf':
+    case 'revoke':
+      return clientCommand(command, rest);
     case 'help':
+      {
+        const about = rest[0] === undefined ? undefined : CLIENT_COMMANDS[rest[0]];
+        if (about !== undefined) {
+          process.stdout.write(about.usage);
+          return 0;
+        }
+      }
+      process.stdout.write(USAGE);
+      return 0;
+    case undefined:
     case '--help':
     case '-h':
       process.stdout.write(USAGE);

@@ -34,7 +34,7 @@ function yamlFile(text: string): string {
 describe('loadConfig', () => {
   it('applies the defaults when there is neither a file nor an environment override', () => {
     const config = loadConfig({ env: {} });
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8630, bodyLimitBytes: 1024 * 1024 });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8630, bodyLimitBytes: 1024 * 1024, drainSeconds: 30 });
     expect(config.dataDir).toBe('./.rolegate');
     expect(config.database).toEqual({});
     expect(config.secretKeyFile).toBeUndefined();
@@ -64,7 +64,7 @@ describe('loadConfig', () => {
       ].join('\n'),
     );
     const config = loadConfig({ file, env: {} });
-    expect(config.server).toEqual({ host: '0.0.0.0', port: 9000, bodyLimitBytes: 1024 * 1024 });
+    expect(config.server).toEqual({ host: '0.0.0.0', port: 9000, bodyLimitBytes: 1024 * 1024, drainSeconds: 30 });
     expect(config.dataDir).toBe('/var/lib/rolegate');
     expect(config.database.url).toBe('sqlite:/var/lib/rolegate/db.sqlite');
     expect(config.log.level).toBe('debug');

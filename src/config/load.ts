@@ -13,6 +13,8 @@ const ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string[], 'string'
   ['ROLEGATE_DATABASE_URL', ['database', 'url'], 'string'],
   ['ROLEGATE_SECRET_KEY_FILE', ['secretKeyFile'], 'string'],
   ['ROLEGATE_LOG_LEVEL', ['log', 'level'], 'string'],
+  ['ROLEGATE_GATEWAY_HOST', ['gateway', 'host'], 'string'],
+  ['ROLEGATE_GATEWAY_PORT', ['gateway', 'port'], 'number'],
 ];
 
 type Json = Record<string, unknown>;

@@ -19,9 +19,11 @@ export const configSchema = z
           .int()
           .positive()
           .default(1024 * 1024),
+        /** On shutdown, requests in flight may finish for this long before their connections are cut. */
+        drainSeconds: z.number().int().min(0).max(3600).default(30),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8630, bodyLimitBytes: 1024 * 1024 }),
+      .default({ host: '127.0.0.1', port: 8630, bodyLimitBytes: 1024 * 1024, drainSeconds: 30 }),
     dataDir: z.string().min(1).default('./.rolegate'),
     database: z
       .object({
@@ -47,6 +49,61 @@ export const configSchema = z
       })
       .strict()
       .default({ refreshAheadSeconds: 300, cacheMaxEntries: 10_000, stsTimeoutMs: 5_000, stsMaxAttempts: 3 }),
+    /** The S3-compatible gateway (slow path for S3 clients): its own listener beside the API. */
+    gateway: z
+      .object({
+        enabled: z.boolean().default(true),
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8631),
+        /** Also serve virtual-host-style requests, `<connection>.<domain>`; path-style always works. */
+        domain: z.string().min(1).optional(),
+        /** The region clients are told (GetBucketLocation); they may sign with any. */
+        region: z.string().min(1).default('us-east-1'),
+        /** A multipart upload without activity for this long is aborted (its client is gone). */
+        multipartIdleSeconds: z.number().int().min(1).max(604_800).default(3600),
+      })
+      .strict()
+      .default({ enabled: true, host: '127.0.0.1', port: 8631, region: 'us-east-1', multipartIdleSeconds: 3600 }),
+    audit: z
+      .object({
+        /** Where events go. The database sink keeps the hash chain that `audit verify` checks. */
+        sinks: z
+          .array(
+            z.discriminatedUnion('type', [
+              z.object({ type: z.literal('database') }).strict(),
+              z
+                .object({
+                  type: z.literal('file'),
+                  path: z.string().min(1),
+                  maxBytes: z
+                    .number()
+                    .int()
+                    .positive()
+                    .default(100 * 1024 * 1024),
+                  maxFiles: z.number().int().min(1).max(1000).default(10),
+                })
+                .strict(),
+              z
+                .object({
+                  type: z.literal('webhook'),
+                  url: z.url(),
+                  headers: z.record(z.string(), z.string()).optional(),
+                })
+                .strict(),
+            ]),
+          )
+          .min(1)
+          .default([{ type: 'database' }]),
+        /** A request goes on only when at least this many sinks accepted its events (fail-closed). */
+        minAccepted: z.number().int().min(1).default(1),
+        /** A sink that has not answered by then counts as refusing; the request fails instead of hanging. */
+        timeoutMs: z.number().int().min(10).max(60_000).default(2_000),
+        /** Archive (to `<dataDir>/audit-archive`) and delete events older than this many days; unset keeps all. */
+        retentionDays: z.number().int().min(1).optional(),
+      })
+      .strict()
+      .refine((a) => a.minAccepted <= a.sinks.length, { message: 'minAccepted is larger than the number of sinks' })
+      .default({ sinks: [{ type: 'database' }], minAccepted: 1, timeoutMs: 2_000 }),
   })
   .strict();
 

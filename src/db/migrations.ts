@@ -59,6 +59,159 @@ const migrations: Record<string, Migration> = {
       await sql`create index api_tokens_user on api_tokens (user_id)`.execute(db);
     },
   },
+  '0002_audit': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('seq', 'integer', (c) => c.primaryKey())
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('connection', 'text')
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('session_name', 'text')
+        .addColumn('object_key', 'text')
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('prev_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+      await sql`create index audit_events_time on audit_events (time)`.execute(db);
+      await sql`create index audit_events_actor on audit_events (actor, seq)`.execute(db);
+      await sql`create index audit_events_connection on audit_events (connection, seq)`.execute(db);
+      // The last archived event: the chain of what remains starts from it.
+      await db.schema
+        .createTable('audit_anchor')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('archived_to', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0003_fastpath': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('exec_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('connection', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('prefix', 'text')
+        .addColumn('read_only', 'integer', (c) => c.notNull())
+        .addColumn('duration_seconds', 'integer')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('session_generations')
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('connection', 'text', (c) => c.notNull())
+        .addColumn('generation', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('session_generations_pk', ['user_id', 'connection'])
+        .execute();
+      await db.schema
+        .createTable('issued_role_sessions')
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('connection', 'text', (c) => c.notNull())
+        .addColumn('role_arn', 'text', (c) => c.notNull())
+        .addColumn('session_name', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('issued_role_sessions_pk', ['user_id', 'connection', 'role_arn', 'session_name'])
+        .execute();
+      await db.schema
+        .createTable('session_revocations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('username', 'text', (c) => c.notNull())
+        .addColumn('connection', 'text', (c) => c.notNull())
+        .addColumn('role_arn', 'text', (c) => c.notNull())
+        .addColumn('role_id', 'text', (c) => c.notNull())
+        .addColumn('session_name', 'text', (c) => c.notNull())
+        .addColumn('revoked_by', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text', (c) => c.notNull())
+        .addColumn('deny_until', 'text', (c) => c.notNull())
+        .execute();
+      await sql`create index session_revocations_role on session_revocations (role_arn, deny_until)`.execute(db);
+    },
+  },
+  '0004_gateway_keys': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('gateway_keys')
+        .addColumn('access_key_id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('sealed_secret', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await sql`create index gateway_keys_user on gateway_keys (user_id)`.execute(db);
+    },
+  },
+  '0005_catalog': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('datasets')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('connection', 'text', (c) => c.notNull())
+        .addColumn('location', 'text', (c) => c.notNull())
+        .addColumn('format', 'text', (c) => c.notNull())
+        .addColumn('columns', 'text', (c) => c.notNull())
+        .addColumn('partition_columns', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('catalog', 'text', (c) => c.notNull())
+        .addColumn('glue_database', 'text')
+        .addColumn('manifest', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('datasets_project_name', ['project', 'name'])
+        .execute();
+      await sql`create index datasets_connection on datasets (connection)`.execute(db);
+      await db.schema
+        .createTable('dataset_writes')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('dataset_id', 'text', (c) => c.notNull().references('datasets.id').onDelete('cascade'))
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('username', 'text', (c) => c.notNull())
+        .addColumn('mode', 'text', (c) => c.notNull())
+        .addColumn('partition', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('cleaned', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await sql`create index dataset_writes_dataset on dataset_writes (dataset_id, cleaned)`.execute(db);
+      await db.schema
+        .createTable('dataset_write_files')
+        .addColumn('write_id', 'text', (c) => c.notNull().references('dataset_writes.id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('size', 'integer', (c) => c.notNull())
+        .addColumn('rows', 'integer', (c) => c.notNull())
+        .addColumn('columns', 'text', (c) => c.notNull())
+        .addColumn('header_bytes', 'integer')
+        .addColumn('ends_with_newline', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('dataset_write_files_pk', ['write_id', 'name'])
+        .execute();
+      await db.schema
+        .createTable('catalog_bindings')
+        .addColumn('connection', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('glue_database', 'text', (c) => c.notNull())
+        .addColumn('region', 'text')
+        .addColumn('endpoint', 'text')
+        .addColumn('catalog_id', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

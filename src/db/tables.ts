@@ -52,6 +52,84 @@ export interface VaultSecretsTable {
   updated_at: string;
 }
 
+/** Audit events: the full event as canonical JSON plus indexed columns for queries; hash-chained by seq. */
+export interface AuditEventsTable {
+  seq: number;
+  id: string;
+  time: string;
+  actor: string | null;
+  action: string;
+  connection: string | null;
+  outcome: string;
+  session_name: string | null;
+  object_key: string | null;
+  event: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditAnchorTable {
+  id: number;
+  seq: number;
+  hash: string;
+  archived_to: string | null;
+  updated_at: string;
+}
+
+/** Per-process credentials tokens (`rolegate exec`, refreshing Spark conf): hash only, bound to one connection. */
+export interface ExecTokensTable {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  connection: string;
+  name: string;
+  prefix: string | null;
+  read_only: number;
+  duration_seconds: number | null;
+  created_at: string;
+  expires_at: string;
+}
+
+/** The role-session-name generation of (user, connection); bumped by each revocation. */
+export interface SessionGenerationsTable {
+  user_id: string;
+  connection: string;
+  generation: number;
+  updated_at: string;
+}
+
+/** Role sessions STS issued (no secrets), so that revocation knows which names to deny. */
+export interface IssuedRoleSessionsTable {
+  user_id: string;
+  connection: string;
+  role_arn: string;
+  session_name: string;
+  expires_at: string;
+}
+
+/** One revoked role session: the record, and what the role's deny policy is rebuilt from until `deny_until`. */
+export interface SessionRevocationsTable {
+  id: string;
+  user_id: string;
+  username: string;
+  connection: string;
+  role_arn: string;
+  role_id: string;
+  session_name: string;
+  revoked_by: string;
+  revoked_at: string;
+  deny_until: string;
+}
+
+/** Gateway keys: SigV4 key pairs of the S3 gateway, one user each; the secret sealed (AAD: `gateway-key/<id>`). */
+export interface GatewayKeysTable {
+  access_key_id: string;
+  user_id: string;
+  name: string;
+  sealed_secret: string;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   groups: GroupsTable;
@@ -60,4 +138,72 @@ export interface Database {
   api_tokens: ApiTokensTable;
   connections: ConnectionsTable;
   vault_secrets: VaultSecretsTable;
+  audit_events: AuditEventsTable;
+  audit_anchor: AuditAnchorTable;
+  exec_tokens: ExecTokensTable;
+  session_generations: SessionGenerationsTable;
+  issued_role_sessions: IssuedRoleSessionsTable;
+  session_revocations: SessionRevocationsTable;
+  gateway_keys: GatewayKeysTable;
+  datasets: DatasetsTable;
+  dataset_writes: DatasetWritesTable;
+  dataset_write_files: DatasetWriteFilesTable;
+  catalog_bindings: CatalogBindingsTable;
+}
+
+/** Managed datasets; columns, partition columns and the manifest (current files) as JSON. */
+export interface DatasetsTable {
+  id: string;
+  project: string;
+  name: string;
+  connection: string;
+  location: string;
+  format: string;
+  columns: string;
+  partition_columns: string;
+  description: string;
+  owner: string;
+  catalog: string;
+  glue_database: string | null;
+  manifest: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One write of a dataset: open → committed, or aborted/failed; `cleaned` once its staging folder is empty. */
+export interface DatasetWritesTable {
+  id: string;
+  dataset_id: string;
+  user_id: string;
+  username: string;
+  mode: string;
+  partition: string;
+  state: string;
+  cleaned: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Files completely staged by a write, with the schema found in each. */
+export interface DatasetWriteFilesTable {
+  write_id: string;
+  name: string;
+  size: number;
+  rows: number;
+  columns: string;
+  header_bytes: number | null;
+  ends_with_newline: number;
+  created_at: string;
+}
+
+/** A connection whose datasets are also kept in an AWS Glue database (no row: the internal catalog only). */
+export interface CatalogBindingsTable {
+  connection: string;
+  kind: string;
+  glue_database: string;
+  region: string | null;
+  endpoint: string | null;
+  catalog_id: string | null;
+  updated_at: string;
 }

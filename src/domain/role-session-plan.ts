@@ -1,8 +1,8 @@
 import { permissionDenied } from '../errors/errors.js';
 import { decideRole } from './access.js';
 import type { Connection, Principal, Scope } from './model.js';
+import { sessionNameForGeneration } from './revocation.js';
 import { type AwsPartition, parseRoleArn } from './role-arn.js';
-import { toSessionName } from './session-name.js';
 import { buildSessionPolicy } from './session-policy.js';
 import { renderTemplate } from './templates.js';
 
@@ -37,11 +37,24 @@ export function sessionPolicyOf(plan: RoleSessionPlan): string {
   return buildSessionPolicy(plan.scope, plan.assume?.partition);
 }
 
+/** Per-session choices made before planning: the session-name generation and a shorter lifetime. */
+export interface RoleSessionOptions {
+  /** Bumped by each revocation of this user's sessions on this connection, so a revoked name is never reused. */
+  readonly generation?: number | undefined;
+  /** Already bounded by the connection's duration (see `boundedDuration`); default the connection's. */
+  readonly durationSeconds?: number | undefined;
+}
+
 /**
  * Resolves the role ARN and session name templates for `principal`, checks the role against the
  * connection's allowed roles and records what the scope-down policy needs. Pure: throws typed errors, does no I/O.
  */
-export function planRoleSession(principal: Principal, connection: Connection, scope: Scope): RoleSessionPlan {
+export function planRoleSession(
+  principal: Principal,
+  connection: Connection,
+  scope: Scope,
+  options: RoleSessionOptions = {},
+): RoleSessionPlan {
   if (connection.mode !== 'assume-role' || connection.assumeRole === undefined) return { scope };
   const ctx = { user: principal.username, connection: connection.name, adminProperties: principal.adminProperties };
   const roleArn = renderTemplate(connection.assumeRole.roleArn, ctx, connection.name).trim();
@@ -49,14 +62,17 @@ export function planRoleSession(principal: Principal, connection: Connection, sc
   if (!role.allowed) {
     throw permissionDenied(role.code, role.reason, { details: { connection: connection.name } });
   }
-  const sessionName = toSessionName(renderTemplate(connection.sessionNameTemplate, ctx, connection.name));
+  const sessionName = sessionNameForGeneration(
+    renderTemplate(connection.sessionNameTemplate, ctx, connection.name),
+    options.generation ?? 0,
+  );
   return {
     scope,
     assume: {
       roleArn,
       sessionName,
       partition: parseRoleArn(roleArn).partition,
-      durationSeconds: connection.assumeRole.durationSeconds,
+      durationSeconds: options.durationSeconds ?? connection.assumeRole.durationSeconds,
       externalId: connection.assumeRole.externalId,
     },
   };

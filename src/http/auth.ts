@@ -1,10 +1,17 @@
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../domain/model.js';
 import { unauthenticated } from '../errors/errors.js';
+import type { RequestContext } from '../lib/request-context.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | undefined;
+    /** The same object the services see through AsyncLocalStorage, reachable from late hooks too. */
+    requestContext: RequestContext | undefined;
+  }
+  interface FastifyContextConfig {
+    /** The audit action of the operation a route performs, e.g. `object.get`; unset routes are not audited. */
+    audit?: string;
   }
 }
 

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { RolegateError } from '../errors/errors.js';
 import { httpStatusOf } from '../errors/http-status.js';
+import { currentRequestContext } from '../lib/request-context.js';
 
 /** Every error body: `{ code, message, requestId }`. */
 export interface ErrorBody {
@@ -12,6 +13,8 @@ export interface ErrorBody {
 }
 
 function body(request: FastifyRequest, code: string, message: string, details?: ErrorBody['details']): ErrorBody {
+  const ctx = currentRequestContext();
+  if (ctx !== undefined) ctx.reasonCode = code;
   return details && Object.keys(details).length > 0
     ? { code, message, requestId: request.id, details }
     : { code, message, requestId: request.id };

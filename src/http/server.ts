@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RawServerDefault,
+} from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -10,13 +16,22 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Principal } from '../domain/model.js';
+import { runWithRequestContext } from '../lib/request-context.js';
 import { bearerToken } from './auth.js';
 import { handleError } from './error-handler.js';
+import { webAssets } from './web-assets.js';
 
 export interface HttpServerDeps {
   readonly logger: FastifyBaseLogger;
   readonly bodyLimitBytes: number;
   readonly authenticate: (token: string) => Promise<Principal>;
+  /** Records the operation event of a route that declares `config: { audit: 'action' }`, after it answered. */
+  readonly auditResponse?: (request: FastifyRequest, reply: FastifyReply, action: string) => Promise<void>;
+  /** Sees every request as it starts and as it ends (metrics). */
+  readonly observe?: {
+    onRequest(request: FastifyRequest, reply: FastifyReply): void;
+    onResponse(request: FastifyRequest, reply: FastifyReply): void;
+  };
   /** Route plugins, each registered under the server's error handling and authentication. */
   readonly routes: ReadonlyArray<(app: HttpApp) => Promise<void>>;
 }
@@ -42,7 +57,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    forceCloseConnections: true,
+    // On close, idle keep-alive sockets go at once; requests in flight (object streams) may finish.
+    forceCloseConnections: 'idle',
     return503OnClosing: true,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -56,11 +72,40 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
     });
   });
   app.decorateRequest('principal', undefined);
+  // Everything after this hook (auth, handler, services, audit) sees the request's context.
+  app.decorateRequest('requestContext', undefined);
+  app.addHook('onRequest', (request, _reply, done) => {
+    const userAgent = request.headers['user-agent'];
+    request.requestContext = { requestId: request.id, sourceIp: request.ip, userAgent, transport: 'api' };
+    runWithRequestContext(request.requestContext, done);
+  });
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     if (!request.url.startsWith('/api/')) return;
     const token = bearerToken(request);
-    if (token !== undefined) request.principal = await deps.authenticate(token);
+    if (token !== undefined) {
+      request.principal = await deps.authenticate(token);
+      const ctx = request.requestContext;
+      if (ctx !== undefined) {
+        ctx.actor = request.principal.username;
+        ctx.authMethod = 'token';
+      }
+    }
+  });
+  if (deps.observe !== undefined) {
+    const observe = deps.observe;
+    app.addHook('onRequest', async (request, reply) => observe.onRequest(request, reply));
+    app.addHook('onResponse', async (request, reply) => observe.onResponse(request, reply));
+  }
+  app.addHook('onResponse', async (request, reply) => {
+    const action = request.routeOptions.config.audit;
+    if (action === undefined || deps.auditResponse === undefined) return;
+    try {
+      await deps.auditResponse(request, reply, action);
+    } catch (err) {
+      // The answer is already sent; the decision before it was recorded fail-closed. Say so loudly.
+      request.log.error({ err, action }, 'could not record the audit event of a completed operation');
+    }
   });
 
   await app.register(swagger, {
@@ -75,5 +120,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   for (const routes of deps.routes) await app.register(routes);
+  // The web UI: its files and SPA fallback for every GET outside /api and /docs.
+  await app.register(webAssets);
   return app;
 }

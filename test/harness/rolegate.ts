@@ -20,6 +20,8 @@ export interface ApiResponse {
 
 export interface TestRolegate {
   readonly url: string;
+  /** The temporary data directory (store, vault key, file sinks). */
+  readonly dir: string;
   readonly app: App;
   readonly backend: BackendFacts;
   readonly seed: DemoSeed;
@@ -50,7 +52,7 @@ export function uniqueSuffix(): string {
  * the demo data in a bucket of its own and provisioned with the demo users and connections.
  * Master credentials come from the process environment, as in production.
  */
-export async function startTestRolegate(): Promise<TestRolegate> {
+export async function startTestRolegate(options: { config?: Record<string, unknown> } = {}): Promise<TestRolegate> {
   const backend = backendFromContext();
   const suffix = uniqueSuffix();
   const seed = await seedDemo(backend, { bucket: `rg-${suffix}`, roleNamePrefix: `rg-${suffix}-` });
@@ -68,7 +70,7 @@ export async function startTestRolegate(): Promise<TestRolegate> {
       callback();
     },
   });
-  const config = parseConfig({ dataDir: dir, server: { port: 0 }, log: { level: 'debug' } });
+  const config = parseConfig({ dataDir: dir, server: { port: 0 }, log: { level: 'debug' }, ...options.config });
   const app = await createApp({
     config,
     logDestination,
@@ -88,6 +90,7 @@ export async function startTestRolegate(): Promise<TestRolegate> {
 
   return {
     url,
+    dir,
     app,
     backend,
     seed,
@@ -114,8 +117,18 @@ export async function startTestRolegate(): Promise<TestRolegate> {
       return { status: res.status, text, headers: res.headers, json };
     },
     async close() {
-      await app.close();
+      // Every file that uses a test rolegate also proves that no secret it saw reached the audit trail.
+      await app.trail.flush();
+      const rows = await app.db
+        .selectFrom('audit_events')
+        .select('event')
+        .execute()
+        .catch(() => []);
+      await app.close().catch(() => undefined);
+      const stored = rows.map((r) => r.event).join('\n');
+      const leaked = [...secrets].filter((secret) => secret.length >= 8 && stored.includes(secret)).length;
       await rm(dir, { recursive: true, force: true });
+      if (leaked > 0) throw new Error(`${leaked} secret(s) reached the audit trail`);
     },
   };
 }

@@ -64,6 +64,7 @@ export const connectionViewSchema = z.object({
     accessKeyId: z.string().optional(),
     roleArn: z.string().optional(),
     externalIdSet: z.boolean().optional(),
+    externalId: z.string().optional(),
     durationSeconds: z.number().optional(),
     master: z.enum(['environment', 'keypair']).optional(),
     secretStored: z.boolean().optional(),

@@ -12,7 +12,10 @@ export function connectionsRoutes(connections: ConnectionsService) {
   return async (app: HttpApp) => {
     app.post(
       '/api/connections',
-      { schema: { ...tags, body: connectionInputSchema, response: { 201: connectionViewSchema } } },
+      {
+        config: { audit: 'connection.create' },
+        schema: { ...tags, body: connectionInputSchema, response: { 201: connectionViewSchema } },
+      },
       async (req, reply) => reply.status(201).send(await connections.create(principal(req), req.body)),
     );
     app.get(
@@ -33,6 +36,7 @@ export function connectionsRoutes(connections: ConnectionsService) {
     app.put(
       '/api/connections/:name',
       {
+        config: { audit: 'connection.update' },
         schema: {
           ...tags,
           params: name,
@@ -43,14 +47,19 @@ export function connectionsRoutes(connections: ConnectionsService) {
       },
       async (req) => connections.update(principal(req), req.params.name, req.body, req.query.expectedVersion),
     );
-    app.delete('/api/connections/:name', { schema: { ...tags, params: name } }, async (req, reply) => {
-      await connections.remove(principal(req), req.params.name);
-      return reply.status(204).send();
-    });
+    app.delete(
+      '/api/connections/:name',
+      { config: { audit: 'connection.delete' }, schema: { ...tags, params: name } },
+      async (req, reply) => {
+        await connections.remove(principal(req), req.params.name);
+        return reply.status(204).send();
+      },
+    );
 
     app.put(
       '/api/me/keypairs/:name',
       {
+        config: { audit: 'keypair.set' },
         schema: {
           tags: ['me'],
           params: name,
@@ -69,9 +78,13 @@ export function connectionsRoutes(connections: ConnectionsService) {
         accessKeyId: (await connections.myKeypair(principal(req), req.params.name))?.accessKeyId ?? null,
       }),
     );
-    app.delete('/api/me/keypairs/:name', { schema: { tags: ['me'], params: name } }, async (req, reply) => {
-      await connections.deleteMyKeypair(principal(req), req.params.name);
-      return reply.status(204).send();
-    });
+    app.delete(
+      '/api/me/keypairs/:name',
+      { config: { audit: 'keypair.delete' }, schema: { tags: ['me'], params: name } },
+      async (req, reply) => {
+        await connections.deleteMyKeypair(principal(req), req.params.name);
+        return reply.status(204).send();
+      },
+    );
   };
 }

@@ -78,6 +78,8 @@ function toView(record: ConnectionRecord, secretStored: boolean): ConnectionView
       accessKeyId: c.accessKeyId,
       roleArn: c.assumeRole?.roleArn,
       externalIdSet: c.assumeRole ? c.assumeRole.externalId !== undefined : undefined,
+      // AWS documents the external id as not secret; returning it lets an edit keep it.
+      externalId: c.assumeRole?.externalId,
       durationSeconds: c.assumeRole?.durationSeconds,
       master: c.assumeRole?.master,
       secretStored: c.accessKeyId !== undefined ? secretStored : undefined,
@@ -184,6 +186,13 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
     },
 
     /** Admins see every connection; users see those they may use. */
+    /** The connection model itself, for explaining decisions: admins see any, users those they may use. */
+    async model(actor: Principal, name: string): Promise<ConnectionRecord> {
+      const r = await record(name);
+      if (actor.role !== 'admin' && !decideUse(actor, r.connection).allowed) throw hidden(name);
+      return r;
+    },
+
     async get(actor: Principal, name: string): Promise<ConnectionView> {
       const r = await record(name);
       if (actor.role !== 'admin' && !decideUse(actor, r.connection).allowed) throw hidden(name);

@@ -1,8 +1,10 @@
 import type { CredentialSource } from '../../cloud/aws/environment-credentials.js';
+import type { IamGateway } from '../../cloud/aws/iam.js';
 import type { StsGateway } from '../../cloud/aws/sts.js';
 import type { AwsCredentials, Connection, Principal, RoleSession, Scope } from '../../domain/model.js';
+import { parseRoleArn } from '../../domain/role-arn.js';
 import { planRoleSession, type RoleSessionPlan, sessionPolicyOf } from '../../domain/role-session-plan.js';
-import { internal, permissionDenied } from '../../errors/errors.js';
+import { internal, invalidInput, permissionDenied } from '../../errors/errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { LruMap } from '../../lib/lru-map.js';
 import { SingleFlight } from '../../lib/single-flight.js';
@@ -21,6 +23,27 @@ export interface CredentialEngineDeps {
   readonly settings: CredentialEngineSettings;
   /** Called when a background refresh fails (the cached session keeps serving until it expires). */
   readonly onRefreshError?: (error: unknown) => void;
+  /** The session-name generation of (user, connection), bumped by revocation; default always 0. */
+  readonly sessionGenerations?: { current(userId: string, connection: string): Promise<number> };
+  /** Told of every role session STS issued, before it is handed out, so it can be revoked later. */
+  readonly onIssued?: (issued: IssuedRoleSession) => Promise<void>;
+  /** For revocation: role ids and inline role policies, with the connection's master credentials. */
+  readonly iam?: IamGateway;
+}
+
+/** What revocation needs to know about an issued role session (no secret). */
+export interface IssuedRoleSession {
+  readonly userId: string;
+  readonly connection: string;
+  readonly roleArn: string;
+  readonly sessionName: string;
+  readonly expiresAt: Date;
+}
+
+/** Per-request choices on top of the scope. */
+export interface ObtainOptions {
+  /** Already bounded by the connection's duration; default the connection's. */
+  readonly durationSeconds?: number | undefined;
 }
 
 export interface CredentialEngineStats {
@@ -36,11 +59,23 @@ export interface CredentialEngineStats {
  * and concurrent requests for the same key share one STS call.
  */
 export interface CredentialEngine {
-  obtain(principal: Principal, connection: Connection, connectionVersion: number, scope: Scope): Promise<RoleSession>;
+  obtain(
+    principal: Principal,
+    connection: Connection,
+    connectionVersion: number,
+    scope: Scope,
+    options?: ObtainOptions,
+  ): Promise<RoleSession>;
   /** Drops cached sessions of a connection (after an edit or delete). */
   forgetConnection(name: string): void;
   /** Drops cached sessions of a user (after a property change or deletion). */
   forgetUser(userId: string): void;
+  /** Drops cached sessions of one user on one connection (after a revocation). */
+  forgetUserConnection(userId: string, name: string): void;
+  /** The unique id of an assume-role connection's role (IAM GetRole with the master credentials). */
+  roleIdOf(connection: Connection, roleArn: string): Promise<string>;
+  /** Writes, or for `null` deletes, an inline policy of the role, with the connection's master credentials. */
+  putRolePolicy(connection: Connection, roleArn: string, policyName: string, policy: string | null): Promise<void>;
   stats(): CredentialEngineStats;
 }
 
@@ -60,13 +95,15 @@ export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEn
   let epoch = 0;
   const stats: CredentialEngineStats = { hits: 0, misses: 0, refreshes: 0, stsCalls: 0 };
 
-  async function staticCredentials(principal: Principal, connection: Connection): Promise<AwsCredentials> {
+  /** The credentials a connection's mode yields; `principal` is only needed for per-user keypairs. */
+  async function staticCredentials(principal: Principal | undefined, connection: Connection): Promise<AwsCredentials> {
     switch (connection.mode) {
       case 'environment':
         return deps.environmentCredentials();
       case 'keypair':
         return vaultKeypair(connectionSecretId(connection.name), connection.name);
       case 'per-user-keypair': {
+        if (principal === undefined) throw internal('credentials.no_principal', 'per-user keypairs need a user');
         const kp = await deps.vault.get(userKeypairId(principal.userId, connection.name));
         if (kp === undefined) {
           throw permissionDenied(
@@ -98,6 +135,22 @@ export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEn
     return { session, expiresAt, refreshAt: expiresAt - ahead };
   }
 
+  function iamRequest(connection: Connection, roleArn: string) {
+    if (connection.mode !== 'assume-role') {
+      throw invalidInput('credentials.not_assume_role', `connection "${connection.name}" does not assume roles`);
+    }
+    if (deps.iam === undefined) throw internal('credentials.iam_unavailable', 'no IAM client is configured');
+    return {
+      iam: deps.iam,
+      request: {
+        region: connection.target.region,
+        endpoint: connection.target.stsEndpoint ?? connection.target.endpoint,
+        roleName: parseRoleArn(roleArn).name,
+        connectionName: connection.name,
+      },
+    };
+  }
+
   async function issue(principal: Principal, connection: Connection, plan: RoleSessionPlan): Promise<CacheEntry> {
     if (plan.assume === undefined) throw internal('credentials.not_assume_role', 'only role sessions are cached');
     const master = await staticCredentials(principal, connection);
@@ -121,6 +174,14 @@ export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEn
       scope: plan.scope,
       issuedAt,
     };
+    // Recorded before it is handed out: a session rolegate does not know of could not be revoked.
+    await deps.onIssued?.({
+      userId: principal.userId,
+      connection: connection.name,
+      roleArn: plan.assume.roleArn,
+      sessionName: plan.assume.sessionName,
+      expiresAt: assumed.credentials.expiration,
+    });
     return entryFor(session, deps.clock.now());
   }
 
@@ -131,6 +192,8 @@ export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEn
       connection.name,
       version,
       plan.assume?.roleArn,
+      plan.assume?.sessionName,
+      plan.assume?.durationSeconds,
       scope.bucket,
       scope.prefix,
       scope.access,
@@ -148,8 +211,15 @@ export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEn
   }
 
   return {
-    async obtain(principal, connection, connectionVersion, scope) {
-      const plan = planRoleSession(principal, connection, scope);
+    async obtain(principal, connection, connectionVersion, scope, options = {}) {
+      const generation =
+        connection.mode === 'assume-role' && deps.sessionGenerations !== undefined
+          ? await deps.sessionGenerations.current(principal.userId, connection.name)
+          : 0;
+      const plan = planRoleSession(principal, connection, scope, {
+        generation,
+        durationSeconds: options.durationSeconds,
+      });
       if (plan.assume === undefined) {
         // Static keys are not cached here: the vault read is cheap, and the AWS default chain memoizes itself.
         const credentials = await staticCredentials(principal, connection);
@@ -176,6 +246,23 @@ export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEn
     forgetUser(userId) {
       epoch++;
       cache.deleteWhere((key) => key.split('\u0000')[0] === userId);
+    },
+    forgetUserConnection(userId, name) {
+      epoch++;
+      cache.deleteWhere((key) => {
+        const [user, conn] = key.split('\u0000');
+        return user === userId && conn === name;
+      });
+    },
+    async roleIdOf(connection, roleArn) {
+      const { iam, request } = iamRequest(connection, roleArn);
+      return iam.getRoleId({ ...request, masterCredentials: await staticCredentials(undefined, connection) });
+    },
+    async putRolePolicy(connection, roleArn, policyName, policy) {
+      const { iam, request } = iamRequest(connection, roleArn);
+      const masterCredentials = await staticCredentials(undefined, connection);
+      if (policy === null) await iam.deleteRolePolicy({ ...request, masterCredentials, policyName });
+      else await iam.putRolePolicy({ ...request, masterCredentials, policyName, policy });
     },
     stats: () => ({ ...stats }),
   };

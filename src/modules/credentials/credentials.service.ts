@@ -1,5 +1,11 @@
 import { decideDetails, decideWrite } from '../../domain/access.js';
 import type { Principal, RoleSession, Scope } from '../../domain/model.js';
+import {
+  boundedDuration,
+  checkNarrowingSupported,
+  type NarrowingRequest,
+  narrowScope,
+} from '../../domain/narrowing.js';
 import { connectionScope } from '../../domain/role-session-plan.js';
 import { permissionDenied } from '../../errors/errors.js';
 import type { ConnectionsService } from '../connections/connections.service.js';
@@ -17,6 +23,7 @@ export interface IssuedCredentials {
   readonly forcePathStyle: boolean;
   readonly bucket: string;
   readonly prefix: string;
+  readonly readOnly: boolean;
   readonly roleArn?: string | undefined;
   readonly sessionName?: string | undefined;
 }
@@ -24,6 +31,8 @@ export interface IssuedCredentials {
 export interface CredentialsServiceDeps {
   readonly connections: Pick<ConnectionsService, 'resolveForUse'>;
   readonly engine: Pick<CredentialEngine, 'obtain'>;
+  /** Shortest session a caller may ask for (STS's minimum, 900 s, unless a test backend allows less). */
+  readonly minSessionSeconds?: number;
 }
 
 export type CredentialsService = ReturnType<typeof createCredentialsService>;
@@ -31,14 +40,27 @@ export type CredentialsService = ReturnType<typeof createCredentialsService>;
 /** The decide → obtain part of the pipeline, shared by the credentials API and the data API. */
 export function createCredentialsService(deps: CredentialsServiceDeps) {
   return {
-    /** Vends the role session itself (fast path). Only for users admitted by detailsReadableBy. */
-    async issue(actor: Principal, connectionName: string): Promise<IssuedCredentials> {
+    /**
+     * Vends the role session itself (fast path). Only for users admitted by detailsReadableBy.
+     * `narrowing` tightens the session policy and lifetime, never beyond the connection's.
+     */
+    async issue(
+      actor: Principal,
+      connectionName: string,
+      narrowing: NarrowingRequest = {},
+    ): Promise<IssuedCredentials> {
       const { connection, version } = await deps.connections.resolveForUse(actor, connectionName);
       const details = decideDetails(actor, connection);
       if (!details.allowed) {
         throw permissionDenied(details.code, details.reason, { details: { connection: connectionName } });
       }
-      const session = await deps.engine.obtain(actor, connection, version, connectionScope(connection));
+      checkNarrowingSupported(connection, narrowing);
+      const scope = narrowScope(connectionScope(connection), narrowing);
+      const durationSeconds =
+        connection.mode === 'assume-role'
+          ? boundedDuration(connection, narrowing.durationSeconds, deps.minSessionSeconds ?? 900)
+          : undefined;
+      const session = await deps.engine.obtain(actor, connection, version, scope, { durationSeconds });
       const c = session.credentials;
       return {
         accessKeyId: c.accessKeyId,
@@ -49,7 +71,8 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
         endpoint: connection.target.endpoint,
         forcePathStyle: connection.target.forcePathStyle,
         bucket: connection.target.bucket,
-        prefix: connection.target.pathInBucket,
+        prefix: scope.prefix,
+        readOnly: scope.access === 'read',
         roleArn: session.roleArn,
         sessionName: session.sessionName,
       };

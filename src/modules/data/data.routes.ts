@@ -26,6 +26,7 @@ export function dataRoutes(data: DataService) {
     app.get(
       '/api/connections/:name/objects',
       {
+        config: { audit: 'object.list' },
         schema: {
           ...tags,
           params: name,
@@ -42,7 +43,7 @@ export function dataRoutes(data: DataService) {
 
     app.head(
       '/api/connections/:name/object',
-      { schema: { ...tags, params: name, querystring: keyQuery } },
+      { config: { audit: 'object.head' }, schema: { ...tags, params: name, querystring: keyQuery } },
       async (req, reply) => {
         const info = await data.head(principal(req), req.params.name, req.query.key);
         void reply.header('content-length', info.size);
@@ -55,7 +56,7 @@ export function dataRoutes(data: DataService) {
 
     app.get(
       '/api/connections/:name/object',
-      { schema: { ...tags, params: name, querystring: keyQuery } },
+      { config: { audit: 'object.get' }, schema: { ...tags, params: name, querystring: keyQuery } },
       async (req, reply) => {
         const range = req.headers.range;
         const obj = await data.get(principal(req), req.params.name, req.query.key, range);
@@ -77,6 +78,7 @@ export function dataRoutes(data: DataService) {
     app.put(
       '/api/connections/:name/object',
       {
+        config: { audit: 'object.put' },
         schema: {
           ...tags,
           params: name,
@@ -101,7 +103,7 @@ export function dataRoutes(data: DataService) {
 
     app.delete(
       '/api/connections/:name/object',
-      { schema: { ...tags, params: name, querystring: keyQuery } },
+      { config: { audit: 'object.delete' }, schema: { ...tags, params: name, querystring: keyQuery } },
       async (req, reply) => {
         await data.delete(principal(req), req.params.name, req.query.key);
         return reply.status(204).send();

@@ -1,18 +1,13 @@
 import { type Readable, Transform } from 'node:stream';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3ClientPool } from '../../cloud/aws/s3.js';
 import { mapS3Error } from '../../cloud/aws/s3-errors.js';
-import type { Principal, Scope } from '../../domain/model.js';
+import type { Principal } from '../../domain/model.js';
 import { isKeyInScope, relativeKey, resolveListPrefix, resolveObjectKey } from '../../domain/scope.js';
-import { invalidInput, notFound, RolegateError } from '../../errors/errors.js';
+import { invalidInput, RolegateError } from '../../errors/errors.js';
 import type { CredentialsService } from '../credentials/credentials.service.js';
+import { explainDenied, openDataSession } from './data-session.js';
 
 export interface ObjectInfo {
   readonly key: string;
@@ -54,40 +49,8 @@ const MAX_LIST = 1000;
 export function createDataService(deps: DataServiceDeps) {
   const partSize = deps.uploadPartSize ?? 8 * 1024 * 1024;
 
-  /**
-   * S3 answers 403, not 404, for a missing key when the caller's ListBucket right is conditional (as in every
-   * scope-down policy). A one-key listing tells the two apart, so users see "not found" for what is not there.
-   */
-  async function explainDenied(
-    error: unknown,
-    client: S3Client,
-    scope: Scope,
-    fullKey: string,
-    connection: string,
-    key: string,
-  ) {
-    const mapped = mapS3Error(error, { connection, key });
-    if (mapped.code !== 's3.access_denied') return mapped;
-    try {
-      const out = await client.send(new ListObjectsV2Command({ Bucket: scope.bucket, Prefix: fullKey, MaxKeys: 1 }));
-      if (!(out.Contents ?? []).some((o) => o.Key === fullKey)) {
-        return notFound('object.not_found', `"${key}" does not exist in connection "${connection}"`, {
-          details: { connection },
-        });
-      }
-    } catch {
-      // Listing is denied too: keep the original denial.
-    }
-    return mapped;
-  }
-
-  async function open(actor: Principal, connection: string, intent: 'read' | 'write') {
-    const { record, session, scope } = await deps.credentials.sessionForData(actor, connection, intent);
-    const client = await deps.s3.clientForBucket(record.connection.target, session.credentials).catch((e: unknown) => {
-      throw mapS3Error(e, { connection });
-    });
-    return { client, scope };
-  }
+  const open = async (actor: Principal, connection: string, intent: 'read' | 'write') =>
+    openDataSession(deps, actor, connection, intent);
 
   return {
     async list(
@@ -151,7 +114,7 @@ export function createDataService(deps: DataServiceDeps) {
           contentType: out.ContentType,
         };
       } catch (e) {
-        throw await explainDenied(e, client, scope, fullKey, connection, key);
+        throw await explainDenied(e, { client, scope }, fullKey, connection, key);
       }
     },
 
@@ -177,7 +140,7 @@ export function createDataService(deps: DataServiceDeps) {
           lastModified: out.LastModified,
         };
       } catch (e) {
-        throw await explainDenied(e, client, scope, fullKey, connection, key);
+        throw await explainDenied(e, { client, scope }, fullKey, connection, key);
       }
     },
 

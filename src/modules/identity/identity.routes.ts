@@ -44,6 +44,7 @@ export function identityRoutes(identity: IdentityService) {
     app.post(
       '/api/users',
       {
+        config: { audit: 'user.create' },
         schema: {
           ...tags('users'),
           body: z.object({ username: z.string(), role: z.enum(['admin', 'analyst']).default('analyst') }).strict(),
@@ -60,30 +61,38 @@ export function identityRoutes(identity: IdentityService) {
       { schema: { ...tags('users'), params: username, response: { 200: userViewSchema } } },
       async (req) => identity.getUser(principal(req), req.params.username),
     );
-    app.delete('/api/users/:username', { schema: { ...tags('users'), params: username } }, async (req, reply) => {
-      await identity.deleteUser(principal(req), req.params.username);
-      return reply.status(204).send();
-    });
+    app.delete(
+      '/api/users/:username',
+      { config: { audit: 'user.delete' }, schema: { ...tags('users'), params: username } },
+      async (req, reply) => {
+        await identity.deleteUser(principal(req), req.params.username);
+        return reply.status(204).send();
+      },
+    );
 
     app.put(
-      '/api/users/:username/properties/:name',
+      '/api/users/:username/properties/:property',
       {
+        config: { audit: 'property.set' },
         schema: {
           ...tags('users'),
-          params: z.object({ username: z.string(), name: z.string() }),
+          params: z.object({ username: z.string(), property: z.string() }),
           body: z.object({ value: z.string() }).strict(),
         },
       },
       async (req, reply) => {
-        await identity.setProperty(principal(req), req.params.username, req.params.name, req.body.value);
+        await identity.setProperty(principal(req), req.params.username, req.params.property, req.body.value);
         return reply.status(204).send();
       },
     );
     app.delete(
-      '/api/users/:username/properties/:name',
-      { schema: { ...tags('users'), params: z.object({ username: z.string(), name: z.string() }) } },
+      '/api/users/:username/properties/:property',
+      {
+        config: { audit: 'property.delete' },
+        schema: { ...tags('users'), params: z.object({ username: z.string(), property: z.string() }) },
+      },
       async (req, reply) => {
-        await identity.deleteProperty(principal(req), req.params.username, req.params.name);
+        await identity.deleteProperty(principal(req), req.params.username, req.params.property);
         return reply.status(204).send();
       },
     );
@@ -91,6 +100,7 @@ export function identityRoutes(identity: IdentityService) {
     app.post(
       '/api/users/:username/tokens',
       {
+        config: { audit: 'token.create' },
         schema: {
           ...tags('tokens'),
           params: username,
@@ -108,7 +118,10 @@ export function identityRoutes(identity: IdentityService) {
     );
     app.delete(
       '/api/users/:username/tokens/:id',
-      { schema: { ...tags('tokens'), params: z.object({ username: z.string(), id: z.string() }) } },
+      {
+        config: { audit: 'token.revoke' },
+        schema: { ...tags('tokens'), params: z.object({ username: z.string(), id: z.string() }) },
+      },
       async (req, reply) => {
         await identity.revokeToken(principal(req), req.params.username, req.params.id);
         return reply.status(204).send();
@@ -118,6 +131,7 @@ export function identityRoutes(identity: IdentityService) {
     app.post(
       '/api/groups',
       {
+        config: { audit: 'group.create' },
         schema: {
           ...tags('groups'),
           body: z.object({ name: z.string(), description: z.string().max(1000).optional() }).strict(),
@@ -130,26 +144,32 @@ export function identityRoutes(identity: IdentityService) {
       identity.listGroups(principal(req)),
     );
     app.delete(
-      '/api/groups/:name',
-      { schema: { ...tags('groups'), params: z.object({ name: z.string() }) } },
+      '/api/groups/:group',
+      { config: { audit: 'group.delete' }, schema: { ...tags('groups'), params: z.object({ group: z.string() }) } },
       async (req, reply) => {
-        await identity.deleteGroup(principal(req), req.params.name);
+        await identity.deleteGroup(principal(req), req.params.group);
         return reply.status(204).send();
       },
     );
     app.put(
-      '/api/groups/:name/members/:username',
-      { schema: { ...tags('groups'), params: z.object({ name: z.string(), username: z.string() }) } },
+      '/api/groups/:group/members/:username',
+      {
+        config: { audit: 'group.member_add' },
+        schema: { ...tags('groups'), params: z.object({ group: z.string(), username: z.string() }) },
+      },
       async (req, reply) => {
-        await identity.addMember(principal(req), req.params.name, req.params.username);
+        await identity.addMember(principal(req), req.params.group, req.params.username);
         return reply.status(204).send();
       },
     );
     app.delete(
-      '/api/groups/:name/members/:username',
-      { schema: { ...tags('groups'), params: z.object({ name: z.string(), username: z.string() }) } },
+      '/api/groups/:group/members/:username',
+      {
+        config: { audit: 'group.member_remove' },
+        schema: { ...tags('groups'), params: z.object({ group: z.string(), username: z.string() }) },
+      },
       async (req, reply) => {
-        await identity.removeMember(principal(req), req.params.name, req.params.username);
+        await identity.removeMember(principal(req), req.params.group, req.params.username);
         return reply.status(204).send();
       },
     );

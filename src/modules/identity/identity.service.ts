@@ -146,6 +146,20 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       return Promise.all((await store.listUsers()).map(view));
     },
 
+    /** The principal of a user by id, for credentials that stand for one (exec tokens); undefined when gone. */
+    async principalById(userId: string): Promise<Principal | undefined> {
+      const user = await store.findUserById(userId);
+      return user === undefined ? undefined : principalOf(user);
+    },
+
+    /** The principal of another user, as rolegate would see them (admins, or users asking about themselves). */
+    async principalFor(actor: Principal, username: string): Promise<Principal> {
+      if (actor.role !== 'admin' && actor.username !== username) {
+        throw notFound('user.not_found', `user "${username}" does not exist`);
+      }
+      return principalOf(await userByName(username));
+    },
+
     async getUser(actor: Principal, username: string): Promise<UserView> {
       if (actor.role !== 'admin' && actor.username !== username)
         throw notFound('user.not_found', `user "${username}" does not exist`);

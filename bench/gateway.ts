@@ -1,0 +1,182 @@
+/**
+ * Benchmark of the S3 gateway (slow path): PUT and GET of one large object through rolegate's gateway against the
+ * same client (AWS SDK v3, one streamed request each way) straight to RGW with alice's own role session, in one
+ * run. Prints MiB/s both ways, the ratio, and rolegate's peak RSS growth (rolegate runs in its own process).
+ *
+ *   npm run bench:gateway -- [--mib 1024] [--rounds 1]
+ *
+ * Starts a dedicated local RGW (memstore sized for the object) and deletes what it wrote.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { pickFreePort, startLocalBackend } from '../src/demo/local-backend.js';
+
+const TARGET_RATIO = 0.8;
+const TARGET_RSS_MIB = 64;
+const MiB = 1024 * 1024;
+
+interface ServerFacts {
+  endpoint: string;
+  bucket: string;
+  prefix: string;
+  gatewayKey: { accessKeyId: string; secretAccessKey: string };
+  role: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+/** `size` bytes of a repeated 1 MiB random block, generated on the fly (no disk, constant memory). */
+function source(size: number): Readable {
+  const block = Buffer.alloc(MiB);
+  for (let i = 0; i < MiB; i += 4) block.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, i);
+  let sent = 0;
+  return new Readable({
+    read() {
+      if (sent >= size) return void this.push(null);
+      const n = Math.min(MiB, size - sent);
+      sent += n;
+      this.push(n === MiB ? block : block.subarray(0, n));
+    },
+  });
+}
+
+function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return Number(kb ?? 0) * 1024;
+}
+
+/** Samples the child's RSS while `fn` runs; returns fn's seconds and the peak RSS seen. */
+async function measured(pid: number, fn: () => Promise<void>): Promise<{ seconds: number; peakRss: number }> {
+  let peak = rssBytes(pid);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssBytes(pid));
+  }, 20);
+  const started = performance.now();
+  try {
+    await fn();
+  } finally {
+    clearInterval(timer);
+  }
+  return { seconds: (performance.now() - started) / 1000, peakRss: Math.max(peak, rssBytes(pid)) };
+}
+
+async function startServer(envJson: string): Promise<{ child: ChildProcess; facts: ServerFacts }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'lib', 'gateway-server.js')], {
+    env: { ...process.env, BENCH_BACKEND_ENV: envJson, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const facts = await new Promise<ServerFacts>((resolve, reject) => {
+    let buffered = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      const nl = buffered.indexOf('\n');
+      if (nl >= 0) resolve(JSON.parse(buffered.slice(0, nl)) as ServerFacts);
+    });
+    child.once('exit', (code) => reject(new Error(`the rolegate bench server exited with ${code}`)));
+  });
+  return { child, facts };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: { mib: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '1' } },
+  });
+  const size = Number(values.mib) * MiB;
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(size) || size <= 0 || !Number.isInteger(rounds) || rounds < 1) {
+    throw new Error('--mib and --rounds must be positive integers');
+  }
+  // memstore keeps objects in the OSD's RAM: room for two copies and slack.
+  process.env.S3STS_MEMSTORE_BYTES ??= String(Math.max(2 * 1024 * MiB, 3 * size + 512 * MiB));
+  const dir = await mkdtemp(join(tmpdir(), 'rolegate-bench-s3-'));
+  const backend = await startLocalBackend({ dir: join(dir, 's3'), port: await pickFreePort() });
+  let server: ChildProcess | undefined;
+  try {
+    const started = await startServer(join(backend.dir, 'env.json'));
+    server = started.child;
+    const f = started.facts;
+    const pid = server.pid as number;
+    const common = { region: 'us-east-1', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' as const };
+    const viaGateway = new S3Client({ ...common, endpoint: f.endpoint, credentials: f.gatewayKey });
+    const direct = new S3Client({ ...common, endpoint: backend.endpoint, credentials: f.role });
+    const targets = [
+      { name: 'direct', client: direct, bucket: f.bucket, key: `${f.prefix}bench/direct.bin` },
+      { name: 'gateway', client: viaGateway, bucket: 's3-sales', key: 'bench/gateway.bin' },
+    ] as const;
+
+    const put = (t: (typeof targets)[number], bytes: number) =>
+      t.client.send(new PutObjectCommand({ Bucket: t.bucket, Key: t.key, Body: source(bytes), ContentLength: bytes }));
+    const get = async (t: (typeof targets)[number]) => {
+      const out = await t.client.send(new GetObjectCommand({ Bucket: t.bucket, Key: t.key }));
+      let n = 0;
+      await pipeline(
+        out.Body as Readable,
+        new Writable({
+          write(chunk: Buffer, _e, cb) {
+            n += chunk.length;
+            cb();
+          },
+        }),
+      );
+      if (n !== out.ContentLength) throw new Error(`short read: ${n} of ${out.ContentLength}`);
+    };
+
+    // Warm-up: connections, role sessions, JIT.
+    for (const t of targets) {
+      await put(t, 8 * MiB);
+      await get(t);
+    }
+    const baseline = rssBytes(pid);
+    let peak = baseline;
+    const totals = { direct: { put: 0, get: 0 }, gateway: { put: 0, get: 0 } };
+    for (let r = 0; r < rounds; r++) {
+      for (const t of targets) {
+        const p = await measured(pid, () => put(t, size).then(() => undefined));
+        totals[t.name].put += p.seconds;
+        const g = await measured(pid, () => get(t));
+        totals[t.name].get += g.seconds;
+        peak = Math.max(peak, p.peakRss, g.peakRss);
+        await t.client.send(new DeleteObjectCommand({ Bucket: t.bucket, Key: t.key }));
+      }
+    }
+    const mibs = (seconds: number) => (size * rounds) / MiB / seconds;
+    const rows = {
+      put: { direct: mibs(totals.direct.put), gateway: mibs(totals.gateway.put) },
+      get: { direct: mibs(totals.direct.get), gateway: mibs(totals.gateway.get) },
+    };
+    const growth = (peak - baseline) / MiB;
+    const out = (s: string) => process.stdout.write(`${s}\n`);
+    out(
+      `S3 gateway benchmark: ${size / MiB} MiB object, ${rounds} round(s), one streamed request each way (AWS SDK v3)`,
+    );
+    for (const op of ['put', 'get'] as const) {
+      const ratio = rows[op].gateway / rows[op].direct;
+      out(
+        `  ${op.toUpperCase()}  direct ${rows[op].direct.toFixed(1)} MiB/s   gateway ${rows[op].gateway.toFixed(1)} MiB/s   ` +
+          `ratio ${ratio.toFixed(2)} (target >= ${TARGET_RATIO}) ${ratio >= TARGET_RATIO ? 'ok' : 'BELOW TARGET'}`,
+      );
+    }
+    out(
+      `  rolegate RSS: baseline ${(baseline / MiB).toFixed(1)} MiB, peak ${(peak / MiB).toFixed(1)} MiB, growth ` +
+        `${growth.toFixed(1)} MiB (target < ${TARGET_RSS_MIB}) ${growth < TARGET_RSS_MIB ? 'ok' : 'ABOVE TARGET'}`,
+    );
+    viaGateway.destroy();
+    direct.destroy();
+  } finally {
+    server?.kill('SIGTERM');
+    await backend.stop().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench/gateway: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { type AuditEvent, type ChainedAuditEvent, chain } from '../../domain/audit-event.js';
+import { upstreamUnavailable } from '../../errors/errors.js';
+import type { Clock } from '../../lib/clock.js';
+import type { AuditStore } from './audit.store.js';
+import type { AuditSink } from './sinks.js';
+
+export type AuditInput = Omit<AuditEvent, 'id' | 'time'>;
+
+export interface AuditTrailDeps {
+  readonly sinks: readonly AuditSink[];
+  readonly store: Pick<AuditStore, 'head'>;
+  /** How many sinks must accept an event for the request to go on. */
+  readonly minAccepted: number;
+  /** A sink that has not answered by then counts as refusing. */
+  readonly timeoutMs: number;
+  readonly clock: Clock;
+  readonly logger: Pick<Logger, 'error' | 'warn'>;
+}
+
+export interface AuditTrail {
+  /** Records an event; rejects with `audit.unavailable` when too few sinks accepted it (fail-closed). */
+  record(input: AuditInput): Promise<ChainedAuditEvent>;
+  /** Waits for queued events (shutdown). */
+  flush(): Promise<void>;
+}
+
+interface Pending {
+  readonly input: AuditInput;
+  readonly resolve: (e: ChainedAuditEvent) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+const MAX_BATCH = 500;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The hash-chained, fail-closed audit trail. Events are chained in arrival order and written in batches
+ * (group commit): while one batch is being written, new events queue up and go out together next, so the
+ * chain stays strictly ordered without one round trip per event.
+ */
+export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
+  const queue: Pending[] = [];
+  let head: { seq: number; hash: string } | undefined;
+  let draining: Promise<void> | undefined;
+
+  async function writeBatch(batch: Pending[]): Promise<void> {
+    head ??= await deps.store.head();
+    let cursor = head;
+    const events = batch.map((p) => {
+      const e = chain(cursor, { ...p.input, id: randomUUID(), time: new Date(deps.clock.now()).toISOString() });
+      cursor = e;
+      return e;
+    });
+    const results = await Promise.allSettled(
+      deps.sinks.map((sink) => withTimeout(sink.write(events), deps.timeoutMs, `audit sink ${sink.name}`)),
+    );
+    const accepted = results.filter((r) => r.status === 'fulfilled').length;
+    results.forEach((r, i) => {
+      if (r.status === 'rejected')
+        deps.logger.error({ sink: deps.sinks[i]?.name, err: r.reason }, 'audit sink refused events');
+    });
+    if (accepted < deps.minAccepted) {
+      // Re-read the head next time: a slow sink may still land this batch after we gave up on it.
+      head = undefined;
+      const error = upstreamUnavailable(
+        'audit.unavailable',
+        'the audit trail could not record this request, so it was refused (audit is fail-closed)',
+      );
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    head = cursor;
+    batch.forEach((p, i) => {
+      p.resolve(events[i] as ChainedAuditEvent);
+    });
+  }
+
+  async function drain(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.splice(0, MAX_BATCH);
+      try {
+        await writeBatch(batch);
+      } catch (error) {
+        head = undefined;
+        for (const p of batch)
+          p.reject(
+            upstreamUnavailable('audit.unavailable', 'the audit trail failed; the request was refused', {
+              cause: error,
+            }),
+          );
+      }
+    }
+  }
+
+  function kick(): void {
+    if (draining !== undefined) return;
+    draining = (async () => {
+      try {
+        await drain();
+      } finally {
+        draining = undefined;
+        // An event queued after the loop's last look but before this point would otherwise wait forever.
+        if (queue.length > 0) kick();
+      }
+    })();
+  }
+
+  return {
+    record(input) {
+      return new Promise<ChainedAuditEvent>((resolve, reject) => {
+        queue.push({ input, resolve, reject });
+        kick();
+      });
+    },
+    async flush() {
+      while (draining !== undefined) await draining;
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditOutcome } from '../../domain/audit-event.js';
+import type { AuditTrail } from './audit-trail.js';
+
+const PARAM_DETAILS = ['username', 'group', 'property', 'id'] as const;
+
+function outcomeOfStatus(status: number): AuditOutcome {
+  if (status < 400) return 'allowed';
+  return status === 401 || status === 403 || status === 404 ? 'denied' : 'error';
+}
+
+function numberOf(value: unknown): number | undefined {
+  const n = Number(value);
+  return value === undefined || !Number.isFinite(n) ? undefined : n;
+}
+
+/**
+ * The operation event of an HTTP route that declares `config.audit`: who, what, which connection and key,
+ * through which role session (from the decision recorded earlier in the same request), outcome, bytes, time.
+ */
+export function auditHttpResponse(trail: Pick<AuditTrail, 'record'>) {
+  return async (request: FastifyRequest, reply: FastifyReply, action: string): Promise<void> => {
+    const ctx = request.requestContext;
+    const params = (request.params ?? {}) as Record<string, unknown>;
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const details: Record<string, string | number> = { status: reply.statusCode };
+    for (const name of PARAM_DETAILS) {
+      const v = str(params[name]);
+      if (v !== undefined) details[name] = v;
+    }
+    const connection = str(params.name) ?? ctx?.decision?.connection;
+    const bytes =
+      request.method === 'PUT' && str(query.key) !== undefined
+        ? numberOf(request.headers['content-length'])
+        : request.method === 'GET' && reply.statusCode < 300
+          ? numberOf(reply.getHeader('content-length'))
+          : undefined;
+    await trail.record({
+      requestId: request.id,
+      actor: request.principal?.username ?? ctx?.actor,
+      authMethod: ctx?.authMethod,
+      sourceIp: request.ip,
+      userAgent: ctx?.userAgent,
+      action,
+      connection,
+      roleArn: ctx?.decision?.roleArn,
+      sessionName: ctx?.decision?.sessionName,
+      accessKeyId: ctx?.decision?.accessKeyId,
+      bucket: ctx?.decision?.bucket,
+      key: str(query.key) ?? str(query.prefix),
+      bytes,
+      outcome: outcomeOfStatus(reply.statusCode),
+      reasonCode: reply.statusCode >= 400 ? ctx?.reasonCode : undefined,
+      durationMs: Math.round(reply.elapsedTime),
+      details,
+    });
+  };
+}

@@ -1,0 +1,172 @@
+import type { Db } from '../../db/connect.js';
+import { type AuditEvent, type ChainedAuditEvent, GENESIS_HASH } from '../../domain/audit-event.js';
+
+export interface AuditQuery {
+  readonly actor?: string | undefined;
+  readonly connection?: string | undefined;
+  readonly action?: string | undefined;
+  readonly outcome?: string | undefined;
+  readonly sessionName?: string | undefined;
+  readonly keyPrefix?: string | undefined;
+  readonly since?: string | undefined;
+  readonly until?: string | undefined;
+  /** Return events with seq below this (newest first paging). */
+  readonly beforeSeq?: number | undefined;
+  readonly limit: number;
+}
+
+export interface AuditAnchor {
+  readonly seq: number;
+  readonly hash: string;
+  readonly archivedTo?: string | undefined;
+}
+
+/** The database audit sink and its queries. Rows are never updated; only retention deletes, oldest first. */
+export interface AuditStore {
+  append(event: ChainedAuditEvent): Promise<void>;
+  head(): Promise<{ seq: number; hash: string }>;
+  anchor(): Promise<AuditAnchor>;
+  search(query: AuditQuery): Promise<ChainedAuditEvent[]>;
+  /** Events in seq order from `afterSeq`, a page at a time (for verify and export). */
+  page(
+    afterSeq: number,
+    limit: number,
+    range?: { since?: string | undefined; until?: string | undefined },
+  ): Promise<ChainedAuditEvent[]>;
+  /** Deletes events up to and including `seq` and records them as archived, in one transaction. */
+  cut(anchor: AuditAnchor, now: string): Promise<number>;
+}
+
+type Row = {
+  event: string;
+  seq: number;
+  prev_hash: string;
+  hash: string;
+  time: string;
+  actor: string | null;
+  action: string;
+  connection: string | null;
+  outcome: string;
+  session_name: string | null;
+  object_key: string | null;
+};
+const COLUMNS = [
+  'event',
+  'seq',
+  'prev_hash',
+  'hash',
+  'time',
+  'actor',
+  'action',
+  'connection',
+  'outcome',
+  'session_name',
+  'object_key',
+] as const;
+
+/**
+ * An event as stored. The indexed columns (which searches filter on) must agree with the stored JSON; when
+ * one was edited, the mismatch is written into the event, so its hash no longer matches and verify reports it.
+ */
+const toEvent = (r: Row): ChainedAuditEvent => {
+  const e = JSON.parse(r.event) as AuditEvent;
+  const columns: Array<[string, unknown, unknown]> = [
+    ['time', r.time, e.time],
+    ['actor', r.actor ?? undefined, e.actor],
+    ['action', r.action, e.action],
+    ['connection', r.connection ?? undefined, e.connection],
+    ['outcome', r.outcome, e.outcome],
+    ['session_name', r.session_name ?? undefined, e.sessionName],
+    ['object_key', r.object_key ?? undefined, e.key],
+  ];
+  const mismatched = columns.filter(([, column, json]) => column !== json).map(([name]) => name);
+  const content: AuditEvent =
+    mismatched.length === 0 ? e : { ...e, details: { ...(e.details ?? {}), columnsDisagree: mismatched.join(',') } };
+  return { ...content, seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash };
+};
+
+export function createAuditStore(db: Db): AuditStore {
+  async function anchor(): Promise<AuditAnchor> {
+    const row = await db.selectFrom('audit_anchor').selectAll().where('id', '=', 1).executeTakeFirst();
+    return row
+      ? { seq: Number(row.seq), hash: row.hash, archivedTo: row.archived_to ?? undefined }
+      : { seq: 0, hash: GENESIS_HASH };
+  }
+
+  return {
+    async append(e) {
+      const { seq, prevHash, hash, ...content } = e;
+      await db
+        .insertInto('audit_events')
+        .values({
+          seq,
+          id: e.id,
+          time: e.time,
+          actor: e.actor ?? null,
+          action: e.action,
+          connection: e.connection ?? null,
+          outcome: e.outcome,
+          session_name: e.sessionName ?? null,
+          object_key: e.key ?? null,
+          event: JSON.stringify(content),
+          prev_hash: prevHash,
+          hash,
+        })
+        .execute();
+    },
+    async head() {
+      const row = await db
+        .selectFrom('audit_events')
+        .select(['seq', 'hash'])
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (row) return { seq: Number(row.seq), hash: row.hash };
+      const a = await anchor();
+      return { seq: a.seq, hash: a.hash };
+    },
+    anchor,
+    async search(q) {
+      let query = db.selectFrom('audit_events').select(COLUMNS);
+      if (q.actor !== undefined) query = query.where('actor', '=', q.actor);
+      if (q.connection !== undefined) query = query.where('connection', '=', q.connection);
+      if (q.action !== undefined) query = query.where('action', '=', q.action);
+      if (q.outcome !== undefined) query = query.where('outcome', '=', q.outcome);
+      if (q.sessionName !== undefined) query = query.where('session_name', '=', q.sessionName);
+      if (q.since !== undefined) query = query.where('time', '>=', q.since);
+      if (q.until !== undefined) query = query.where('time', '<', q.until);
+      if (q.beforeSeq !== undefined) query = query.where('seq', '<', q.beforeSeq);
+      if (q.keyPrefix !== undefined) {
+        // substr comparison, not LIKE: keys may contain % and _. SQL substr counts code points, not UTF-16 units.
+        const prefix = q.keyPrefix;
+        query = query.where((eb) =>
+          eb(eb.fn('substr', ['object_key', eb.val(1), eb.val([...prefix].length)]), '=', prefix),
+        );
+      }
+      const rows = await query.orderBy('seq', 'desc').limit(q.limit).execute();
+      return rows.map(toEvent);
+    },
+    async page(afterSeq, limit, range = {}) {
+      let query = db.selectFrom('audit_events').select(COLUMNS).where('seq', '>', afterSeq);
+      if (range.since !== undefined) query = query.where('time', '>=', range.since);
+      if (range.until !== undefined) query = query.where('time', '<', range.until);
+      const rows = await query.orderBy('seq', 'asc').limit(limit).execute();
+      return rows.map(toEvent);
+    },
+    async cut(a, now) {
+      return db.transaction().execute(async (trx) => {
+        const r = await trx.deleteFrom('audit_events').where('seq', '<=', a.seq).executeTakeFirst();
+        await trx
+          .insertInto('audit_anchor')
+          .values({ id: 1, seq: a.seq, hash: a.hash, archived_to: a.archivedTo ?? null, updated_at: now })
+          .onConflict((oc) =>
+            oc
+              .column('id')
+              .doUpdateSet({ seq: a.seq, hash: a.hash, archived_to: a.archivedTo ?? null, updated_at: now }),
+          )
+          .execute();
+        return Number(r.numDeletedRows);
+      });
+    },
+  };
+}

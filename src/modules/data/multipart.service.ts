@@ -1,0 +1,299 @@
+/**
+ * Multipart uploads for the S3 gateway, under the user's role session. Uploads started here are tracked, and
+ * one left idle (its client gone mid-upload, say) for longer than `idleTimeoutMs` is aborted, so it leaves no
+ * stored parts behind.
+ */
+import type { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { mapS3Error } from '../../cloud/aws/s3-errors.js';
+import type { Principal } from '../../domain/model.js';
+import { isKeyInScope, relativeKey, resolveListPrefix, resolveObjectKey } from '../../domain/scope.js';
+import { invalidInput, isRolegateError } from '../../errors/errors.js';
+import type { Clock } from '../../lib/clock.js';
+import { type DataSessionDeps, openDataSession } from './data-session.js';
+import type { ObjectHeaders } from './objects.service.js';
+
+export interface MultipartServiceDeps extends DataSessionDeps {
+  readonly clock: Clock;
+  /** An upload without activity for this long is aborted. */
+  readonly idleTimeoutMs: number;
+  /** Told when an idle upload could not be aborted (it is retried on the next sweep). */
+  readonly onReapError?: (error: unknown, upload: { connection: string; key: string }) => void;
+}
+
+export interface UploadedPart {
+  readonly partNumber: number;
+  readonly etag?: string | undefined;
+  readonly size?: number | undefined;
+  readonly lastModified?: Date | undefined;
+}
+
+export interface PartListing {
+  readonly parts: UploadedPart[];
+  readonly isTruncated: boolean;
+  readonly nextPartNumberMarker?: number | undefined;
+}
+
+export interface UploadListing {
+  readonly uploads: Array<{ key: string; uploadId: string; initiated?: Date | undefined }>;
+  readonly commonPrefixes: string[];
+  readonly isTruncated: boolean;
+  readonly nextKeyMarker?: string | undefined;
+  readonly nextUploadIdMarker?: string | undefined;
+}
+
+export type MultipartService = ReturnType<typeof createMultipartService>;
+
+interface TrackedUpload {
+  readonly actor: Principal;
+  readonly connection: string;
+  readonly key: string;
+  lastActivity: number;
+  inFlight: number;
+}
+
+const MAX_PARTS = 10_000;
+
+export function createMultipartService(deps: MultipartServiceDeps) {
+  const { clock } = deps;
+  const tracked = new Map<string, TrackedUpload>();
+  const open = (actor: Principal, connection: string, intent: 'read' | 'write') =>
+    openDataSession(deps, actor, connection, intent);
+
+  const touch = (uploadId: string, delta = 0) => {
+    const t = tracked.get(uploadId);
+    if (t === undefined) return;
+    t.lastActivity = clock.now();
+    t.inFlight += delta;
+  };
+
+  async function abortUpload(actor: Principal, connection: string, key: string, uploadId: string): Promise<void> {
+    const { client, scope } = await open(actor, connection, 'write');
+    const fullKey = resolveObjectKey(scope, key);
+    try {
+      await client.send(new AbortMultipartUploadCommand({ Bucket: scope.bucket, Key: fullKey, UploadId: uploadId }));
+    } catch (e) {
+      throw mapS3Error(e, { connection, key });
+    } finally {
+      tracked.delete(uploadId);
+    }
+  }
+
+  async function sweep(): Promise<void> {
+    const now = clock.now();
+    for (const [uploadId, t] of [...tracked]) {
+      if (t.inFlight > 0 || now - t.lastActivity < deps.idleTimeoutMs) continue;
+      try {
+        await abortUpload(t.actor, t.connection, t.key, uploadId);
+      } catch (error) {
+        // Already completed or aborted elsewhere: nothing is left to clean.
+        if (isRolegateError(error) && error.code === 'object.not_found') continue;
+        tracked.set(uploadId, { ...t, lastActivity: now });
+        deps.onReapError?.(error, t);
+      }
+    }
+  }
+  const timer = setInterval(() => void sweep(), Math.max(250, Math.min(deps.idleTimeoutMs / 4, 30_000)));
+  timer.unref();
+
+  return {
+    async create(actor: Principal, connection: string, key: string, headers: ObjectHeaders): Promise<string> {
+      const { client, scope } = await open(actor, connection, 'write');
+      const fullKey = resolveObjectKey(scope, key);
+      try {
+        const out = await client.send(
+          new CreateMultipartUploadCommand({
+            Bucket: scope.bucket,
+            Key: fullKey,
+            ContentType: headers.contentType,
+            CacheControl: headers.cacheControl,
+            ContentDisposition: headers.contentDisposition,
+            ContentEncoding: headers.contentEncoding,
+            ContentLanguage: headers.contentLanguage,
+            Expires: headers.expires,
+            Metadata: headers.metadata === undefined ? undefined : { ...headers.metadata },
+          }),
+        );
+        const uploadId = out.UploadId as string;
+        tracked.set(uploadId, { actor, connection, key, lastActivity: clock.now(), inFlight: 0 });
+        return uploadId;
+      } catch (e) {
+        throw mapS3Error(e, { connection, key });
+      }
+    },
+
+    /** Streams one part of known length; aborting `signal` aborts the part (the upload itself stays). */
+    async uploadPart(
+      actor: Principal,
+      connection: string,
+      key: string,
+      uploadId: string,
+      partNumber: number,
+      body: Readable | Buffer,
+      options: { contentLength: number; contentMD5?: string | undefined; signal?: AbortSignal },
+    ): Promise<{ etag?: string | undefined }> {
+      if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS) {
+        throw invalidInput('gateway.invalid_argument', `Part number must be an integer between 1 and ${MAX_PARTS}`);
+      }
+      const { client, scope } = await open(actor, connection, 'write');
+      const fullKey = resolveObjectKey(scope, key);
+      touch(uploadId, 1);
+      try {
+        const out = await client.send(
+          new UploadPartCommand({
+            Bucket: scope.bucket,
+            Key: fullKey,
+            UploadId: uploadId,
+            PartNumber: partNumber,
+            Body: body,
+            ContentLength: options.contentLength,
+            ContentMD5: options.contentMD5,
+          }),
+          { abortSignal: options.signal },
+        );
+        return { etag: out.ETag };
+      } catch (e) {
+        throw mapS3Error(
+          options.signal?.aborted && isRolegateError(options.signal.reason) ? options.signal.reason : e,
+          {
+            connection,
+            key,
+          },
+        );
+      } finally {
+        touch(uploadId, -1);
+      }
+    },
+
+    async complete(
+      actor: Principal,
+      connection: string,
+      key: string,
+      uploadId: string,
+      parts: ReadonlyArray<{ partNumber: number; etag: string }>,
+    ): Promise<{ etag?: string | undefined }> {
+      const { client, scope } = await open(actor, connection, 'write');
+      const fullKey = resolveObjectKey(scope, key);
+      touch(uploadId, 1);
+      try {
+        const out = await client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: scope.bucket,
+            Key: fullKey,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+          }),
+        );
+        tracked.delete(uploadId);
+        return { etag: out.ETag };
+      } catch (e) {
+        throw mapS3Error(e, { connection, key });
+      } finally {
+        touch(uploadId, -1);
+      }
+    },
+
+    abort: abortUpload,
+
+    async listParts(
+      actor: Principal,
+      connection: string,
+      key: string,
+      uploadId: string,
+      options: { maxParts?: number | undefined; partNumberMarker?: number | undefined },
+    ): Promise<PartListing> {
+      const { client, scope } = await open(actor, connection, 'read');
+      const fullKey = resolveObjectKey(scope, key);
+      touch(uploadId);
+      try {
+        const out = await client.send(
+          new ListPartsCommand({
+            Bucket: scope.bucket,
+            Key: fullKey,
+            UploadId: uploadId,
+            MaxParts: options.maxParts,
+            PartNumberMarker: options.partNumberMarker === undefined ? undefined : String(options.partNumberMarker),
+          }),
+        );
+        return {
+          parts: (out.Parts ?? []).map((p) => ({
+            partNumber: p.PartNumber ?? 0,
+            etag: p.ETag,
+            size: p.Size,
+            lastModified: p.LastModified,
+          })),
+          isTruncated: out.IsTruncated === true,
+          nextPartNumberMarker: out.NextPartNumberMarker === undefined ? undefined : Number(out.NextPartNumberMarker),
+        };
+      } catch (e) {
+        throw mapS3Error(e, { connection, key });
+      }
+    },
+
+    async listUploads(
+      actor: Principal,
+      connection: string,
+      options: {
+        prefix?: string | undefined;
+        delimiter?: string | undefined;
+        keyMarker?: string | undefined;
+        uploadIdMarker?: string | undefined;
+        maxUploads?: number | undefined;
+      },
+    ): Promise<UploadListing> {
+      const { client, scope } = await open(actor, connection, 'read');
+      const prefix = options.prefix ? resolveListPrefix(scope, options.prefix) : scope.prefix;
+      const inScope = (k: string | undefined): k is string => k !== undefined && isKeyInScope(scope, k);
+      try {
+        const out = await client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: scope.bucket,
+            Prefix: prefix,
+            Delimiter: options.delimiter || undefined,
+            KeyMarker: options.keyMarker ? resolveListPrefix(scope, options.keyMarker) : undefined,
+            UploadIdMarker: options.uploadIdMarker || undefined,
+            MaxUploads: options.maxUploads,
+          }),
+        );
+        return {
+          uploads: (out.Uploads ?? [])
+            .filter((u) => inScope(u.Key) && u.UploadId !== undefined)
+            .map((u) => ({
+              key: relativeKey(scope, u.Key as string),
+              uploadId: u.UploadId as string,
+              initiated: u.Initiated,
+            })),
+          commonPrefixes: (out.CommonPrefixes ?? [])
+            .map((p) => p.Prefix)
+            .filter(inScope)
+            .map((p) => relativeKey(scope, p)),
+          isTruncated: out.IsTruncated === true,
+          nextKeyMarker: inScope(out.NextKeyMarker) ? relativeKey(scope, out.NextKeyMarker) : undefined,
+          nextUploadIdMarker: out.NextUploadIdMarker,
+        };
+      } catch (e) {
+        throw mapS3Error(e, { connection });
+      }
+    },
+
+    /** Uploads started through this instance and not yet completed or aborted (for tests and metrics). */
+    trackedUploads(): number {
+      return tracked.size;
+    },
+
+    /** Aborts idle uploads now (the timer does this periodically). */
+    sweep,
+
+    /** Stops the idle sweep. */
+    close(): void {
+      clearInterval(timer);
+    },
+  };
+}

@@ -1,0 +1,244 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findLeaks, startTestRolegate, type TestRolegate } from '../harness/rolegate.js';
+
+/**
+ * The web UI in a real browser (Debian's Chromium driven by playwright-core) against a real rolegate over
+ * the shared RGW. rolegate serves web/dist, which `npm test` builds before vitest runs.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOTS = 'test-output/screenshots';
+// Without the background-networking flags Chromium keeps dialling Google on this closed network.
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let rg: TestRolegate;
+let context: BrowserContext;
+let profileDir: string;
+
+beforeAll(async () => {
+  // Installs Debian's chromium when it is missing (about a minute, once per machine).
+  await promisify(execFile)('bash', ['scripts/install-chromium.sh'], { timeout: 290_000 });
+  if (!existsSync('web/dist/index.html')) throw new Error('web/dist is missing: run `npm run build:web` first');
+  await mkdir(SCREENSHOTS, { recursive: true });
+  rg = await startTestRolegate();
+  profileDir = await mkdtemp(join(tmpdir(), 'rolegate-chromium-'));
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 860 },
+    acceptDownloads: true,
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await context?.close();
+  await rg?.close();
+  if (profileDir) await rm(profileDir, { recursive: true, force: true });
+});
+
+/** A new tab: sessionStorage, and so the signed-in user, is per tab. */
+async function newTab(): Promise<Page> {
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('dialog', (dialog) => void dialog.accept());
+  return page;
+}
+
+async function signIn(page: Page, token: string, who: string) {
+  await page.goto(`${rg.url}/data`);
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect.poll(() => page.getByText(`Signed in as ${who}`).isVisible()).toBe(true);
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+
+describe('web UI', () => {
+  let admin: Page;
+
+  it('serves the UI at / with a fallback for its routes, and keeps /api answers as JSON', async () => {
+    const page = await fetch(`${rg.url}/connections/ui-sales`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const api = await fetch(`${rg.url}/api/nope`);
+    expect(api.status).toBe(404);
+    expect(await api.json()).toMatchObject({ code: 'route.not_found' });
+  });
+
+  it('signs in with the keyboard only, and shows a bad token’s code', async () => {
+    admin = await newTab();
+    await admin.goto(rg.url);
+    await expect.poll(() => admin.getByRole('heading', { name: 'Sign in to rolegate' }).isVisible()).toBe(true);
+    await shot(admin, 'sign-in');
+
+    await admin.keyboard.press('Tab');
+    expect(await admin.locator(':focus').getAttribute('name')).toBe('token');
+    await admin.keyboard.type('rg_not-a-real-token');
+    await admin.keyboard.press('Enter');
+    await expect.poll(() => admin.locator('.error-code').textContent()).toBe('auth.invalid_token');
+
+    await admin.keyboard.press('Tab'); // leaves the field: back to it the way a keyboard user would
+    await admin.keyboard.press('Shift+Tab');
+    await admin.keyboard.press('ControlOrMeta+a');
+    await admin.keyboard.type(rg.tokens.admin);
+    await admin.keyboard.press('Enter');
+    await expect.poll(() => admin.getByText('Signed in as admin').isVisible()).toBe(true);
+    expect(await admin.content()).not.toContain(rg.tokens.admin);
+    // The new page's heading takes focus, so the next Tab goes on inside the page, not back at the top.
+    expect(await admin.locator('h1:focus').count()).toBe(1);
+    await admin.keyboard.press('Tab');
+    expect(await admin.locator('main a:focus').count()).toBe(1);
+  });
+
+  it('the admin creates a connection through the form, sees the API’s validation inline, and tests it', async () => {
+    await admin.getByRole('link', { name: 'Connections' }).click();
+    await expect.poll(() => admin.getByRole('link', { name: 's3-sales' }).isVisible()).toBe(true);
+    await shot(admin, 'connections');
+
+    await admin.getByRole('link', { name: 'New connection' }).click();
+    await admin.getByLabel('Name', { exact: true }).fill('ui-sales');
+    await admin.getByLabel('Description', { exact: true }).fill('Sales data, created in the web UI');
+    await admin.getByLabel('Bucket', { exact: true }).fill(rg.seed.bucket);
+    await admin.getByLabel('Path in bucket').fill('sales/');
+    await admin.getByLabel('Region', { exact: true }).fill(rg.backend.region);
+    await admin.getByLabel('S3 endpoint').fill(rg.backend.endpoint);
+    await admin.getByLabel('Path-style addressing').check();
+    await admin.getByLabel('Credentials mode').selectOption('assume-role');
+    await admin.getByLabel('Role ARN template').fill('${adminProperty:salesRole}');
+    await admin.getByLabel('Session duration (seconds)').fill('60');
+    await admin.getByLabel('Allowed roles').fill('arn:aws:iam:::role/*');
+    await admin.getByRole('button', { name: 'Create connection' }).click();
+
+    const duration = admin.getByLabel('Session duration (seconds)');
+    await expect.poll(() => duration.getAttribute('aria-invalid')).toBe('true');
+    const error = admin.locator('.field-invalid .field-error');
+    expect(await error.textContent()).toBe('must be a whole number from 900 to 43200');
+    expect(await admin.locator(':focus').getAttribute('name')).toBe('durationSeconds');
+    await shot(admin, 'connection-form-error');
+
+    await duration.fill('3600');
+    await admin.getByRole('button', { name: 'Create connection' }).click();
+    await expect.poll(() => admin.getByText('Created ui-sales.').isVisible()).toBe(true);
+    expect(new URL(admin.url()).pathname).toBe('/connections/ui-sales');
+
+    // The test runs as the signed-in admin, who has no salesRole yet: the exact denial is shown.
+    await admin.getByRole('button', { name: 'Test connection' }).click();
+    const result = admin.locator('.test-result');
+    await expect.poll(() => result.locator('.error-code').textContent()).toBe('template.property_missing');
+    expect(await result.textContent()).toContain('admin property "salesRole" is not set for user "admin"');
+  });
+
+  it('the admin gives bob (and themself) the salesRole property, manages a token, and the test passes', async () => {
+    await admin.getByRole('link', { name: 'Users & groups' }).click();
+    await expect.poll(() => admin.getByRole('link', { name: 'carol', exact: true }).isVisible()).toBe(true);
+    await shot(admin, 'users-and-groups');
+
+    const setSalesRole = async (username: string) => {
+      await admin.goto(`${rg.url}/users/${username}`);
+      await admin.getByLabel('Property name', { exact: true }).fill('salesRole');
+      await admin.getByLabel('Value', { exact: true }).fill(rg.seed.salesRoleArn);
+      await admin.getByRole('button', { name: 'Set property' }).click();
+      await expect.poll(() => admin.getByText(`Set salesRole for ${username}.`).isVisible()).toBe(true);
+      expect(await admin.getByLabel('Value', { exact: true }).inputValue()).toBe('');
+      expect(await admin.getByRole('list', { name: 'Property names' }).textContent()).toContain('salesRole');
+      // Values are write-only: the page never shows one after saving.
+      expect(await admin.content()).not.toContain(rg.seed.salesRoleArn);
+    };
+    await admin.getByRole('link', { name: 'bob', exact: true }).click();
+    await expect.poll(() => admin.getByRole('heading', { name: 'User bob' }).isVisible()).toBe(true);
+    await setSalesRole('bob');
+
+    await admin.getByLabel('Token name').fill('laptop');
+    await admin.getByRole('button', { name: 'Create token' }).click();
+    const shown = admin.getByLabel('New token laptop');
+    await expect.poll(() => shown.inputValue()).toMatch(/^rg_/);
+    const issued = await shown.inputValue();
+    rg.secrets.add(issued);
+    await admin.getByRole('button', { name: 'Done' }).click();
+    expect(await admin.content()).not.toContain(issued);
+    await shot(admin, 'user');
+    const row = admin.getByRole('row', { name: /laptop/ });
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await expect.poll(() => admin.getByRole('row', { name: /laptop/ }).count()).toBe(0);
+    expect((await rg.api(issued, 'GET', '/api/me')).status).toBe(401);
+
+    await setSalesRole('admin');
+    await admin.goto(`${rg.url}/connections/ui-sales`);
+    await admin.getByRole('button', { name: 'Test connection' }).click();
+    await expect.poll(() => admin.locator('.test-result').textContent()).toContain('Works');
+    expect(await admin.locator('.test-listing').textContent()).toContain('2024/');
+    await shot(admin, 'connection-edit');
+  });
+
+  it('bob browses ui-sales, uploads a file with a progress bar, sees it listed and downloads it', async () => {
+    const bob = await newTab();
+    await signIn(bob, rg.tokens.bob, 'bob');
+    await expect.poll(() => bob.getByRole('link', { name: 'ui-sales' }).isVisible()).toBe(true);
+    expect(await bob.getByRole('link', { name: 'Connections' }).count()).toBe(0);
+    await shot(bob, 'my-data');
+
+    await bob.getByRole('link', { name: 'ui-sales' }).click();
+    await bob.getByRole('link', { name: /2024\// }).click();
+    await expect.poll(() => new URL(bob.url()).searchParams.get('prefix')).toBe('2024/');
+    const breadcrumbs = bob.getByRole('navigation', { name: 'Folder' });
+    expect(await breadcrumbs.textContent()).toBe('ui-sales2024');
+
+    const body = Buffer.from('region,amount\n'.concat('emea,100\n'.repeat(40_000)));
+    await bob.getByLabel(/File to upload/).setInputFiles({ name: 'ui-upload.csv', mimeType: 'text/csv', buffer: body });
+    await bob.getByRole('button', { name: 'Upload', exact: true }).click();
+    await expect.poll(() => bob.getByText('Uploaded 2024/ui-upload.csv').isVisible()).toBe(true);
+    expect(await bob.locator('#upload-progress').getAttribute('value')).toBe('100');
+    expect(await bob.locator('.progress output').textContent()).toBe('100%');
+    await expect.poll(() => bob.getByRole('rowheader', { name: 'ui-upload.csv' }).isVisible()).toBe(true);
+    expect(await bob.getByRole('heading', { name: 'Use it from code' }).isVisible()).toBe(true);
+    await shot(bob, 'browser');
+
+    const stored = await rg.api(rg.tokens.bob, 'GET', '/api/connections/ui-sales/object?key=2024/ui-upload.csv');
+    expect(stored.status).toBe(200);
+    expect(stored.text).toBe(body.toString());
+
+    const [download] = await Promise.all([
+      bob.waitForEvent('download'),
+      bob.getByRole('button', { name: 'Download ui-upload.csv' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('ui-upload.csv');
+    expect((await readFile(await download.path())).equals(body)).toBe(true);
+
+    await bob.getByRole('button', { name: 'Delete ui-upload.csv' }).click();
+    await expect.poll(() => bob.getByRole('rowheader', { name: 'ui-upload.csv' }).count()).toBe(0);
+    expect(await bob.content()).not.toContain(rg.tokens.bob);
+  });
+
+  it('carol sees the connections, and browsing shows the exact denial', async () => {
+    const carol = await newTab();
+    await signIn(carol, rg.tokens.carol, 'carol');
+    await expect.poll(() => carol.getByRole('link', { name: 'ui-sales' }).isVisible()).toBe(true);
+    await carol.getByRole('link', { name: 'ui-sales' }).click();
+    const notice = carol.getByRole('alert').filter({ hasText: 'Cannot list' });
+    await expect.poll(() => notice.locator('.error-code').textContent()).toBe('template.property_missing');
+    expect(await notice.textContent()).toContain('admin property "salesRole" is not set for user "carol"');
+    expect(await carol.getByRole('button', { name: 'Upload', exact: true }).count()).toBe(0);
+    await shot(carol, 'denied');
+  });
+
+  it('leaked nothing', () => {
+    expect(findLeaks(rg, (body) => body.includes('"token":"rg_'))).toEqual([]);
+  });
+});
