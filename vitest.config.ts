@@ -18,12 +18,24 @@ export default defineConfig({
         test: {
           name: 'integ',
           include: ['src/**/*.integ.test.ts', 'test/**/*.test.ts'],
+          exclude: ['test/stores/**'],
           environment: 'node',
-          globalSetup: ['test/harness/global-setup.ts'],
+          globalSetup: ['test/harness/global-setup.ts', 'test/harness/postgres-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // One shared RGW; files run in parallel workers but each uses its own bucket/roles/users.
           fileParallelism: true,
+        },
+      },
+      {
+        test: {
+          // Every store on SQLite and PostgreSQL (ROLEGATE_TEST_DIALECTS narrows), on a throwaway PostgreSQL.
+          name: 'store',
+          include: ['test/stores/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/harness/postgres-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
         },
       },
     ],

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { sql } from 'kysely';
 import type { DestinationStream, Logger } from 'pino';
@@ -27,12 +28,14 @@ import { createCatalogStore } from './modules/catalog/catalog.store.js';
 import { createDatasetStorage } from './modules/catalog/dataset-storage.js';
 import { datasetsRoutes } from './modules/catalog/datasets.routes.js';
 import { createDatasetsService } from './modules/catalog/datasets.service.js';
+import { createCluster } from './modules/cluster/cluster.js';
 import { connectionsRoutes } from './modules/connections/connections.routes.js';
 import { type ConnectionsService, createConnectionsService } from './modules/connections/connections.service.js';
 import { createConnectionStore } from './modules/connections/connections.store.js';
 import { type CredentialEngine, createCredentialEngine } from './modules/credentials/credential-engine.js';
 import { credentialsRoutes } from './modules/credentials/credentials.routes.js';
 import { type CredentialsService, createCredentialsService } from './modules/credentials/credentials.service.js';
+import { budgetedSts } from './modules/credentials/sts-budget.js';
 import { createVaultStore } from './modules/credentials/vault.store.js';
 import { dataRoutes } from './modules/data/data.routes.js';
 import { createDataService, type DataService } from './modules/data/data.service.js';
@@ -43,6 +46,15 @@ import { createExecTokensService } from './modules/fastpath/exec-tokens.service.
 import { fastpathRoutes } from './modules/fastpath/fastpath.routes.js';
 import { createFastpathStore } from './modules/fastpath/fastpath.store.js';
 import { createRevocationService } from './modules/fastpath/revocation.service.js';
+import { createFederationStore } from './modules/federation/federation.store.js';
+import { mountsRoutes } from './modules/federation/mounts.routes.js';
+import { createMountsService } from './modules/federation/mounts.service.js';
+import { oidcRoutes } from './modules/federation/oidc.routes.js';
+import { createOidcStore } from './modules/federation/oidc.store.js';
+import { createOidcLoginService } from './modules/federation/oidc-login.service.js';
+import { createOidcProviderClient } from './modules/federation/oidc-provider-client.js';
+import { sessionsRoutes } from './modules/federation/sessions.routes.js';
+import { createSessionsService, isSessionToken } from './modules/federation/sessions.service.js';
 import { gatewayKeysRoutes } from './modules/gateway-keys/gateway-keys.routes.js';
 import { createGatewayKeysService } from './modules/gateway-keys/gateway-keys.service.js';
 import { createGatewayKeyStore } from './modules/gateway-keys/gateway-keys.store.js';
@@ -99,20 +111,27 @@ export async function createApp(options: AppOptions): Promise<App> {
   const clock = options.clock ?? systemClock;
   const logger = createLogger(config.log.level, options.logDestination);
   const dataDir = resolve(config.dataDir);
-  const db = await connectDatabase(config.database.url ?? `sqlite:${resolve(dataDir, 'rolegate.db')}`);
+  const databaseUrl = config.database.url ?? `sqlite:${resolve(dataDir, 'rolegate.db')}`;
+  const db = await connectDatabase(databaseUrl);
   const box = new SecretBox(loadVaultKey(config.secretKeyFile ?? resolve(dataDir, 'secret.key'), env));
+  // Several instances on one PostgreSQL: changes are announced to all, role sessions shared between them.
+  const cluster = await createCluster({ db, url: databaseUrl, box, logger });
 
   const vault = createVaultStore(db, box);
   const metrics = createMetrics(() => engine.stats());
+  const stsGateway = createStsGateway({
+    timeoutMs: config.credentials.stsTimeoutMs,
+    maxAttempts: config.credentials.stsMaxAttempts,
+  });
+  const measured = measuredSts(options.sts ?? stsGateway, metrics);
+  const oidcStore = createOidcStore(db, box);
+  const budget = config.credentials.stsRateLimit;
   const engine = createCredentialEngine({
-    sts: measuredSts(
-      options.sts ??
-        createStsGateway({
-          timeoutMs: config.credentials.stsTimeoutMs,
-          maxAttempts: config.credentials.stsMaxAttempts,
-        }),
-      metrics,
-    ),
+    // Outside the measurement: time spent waiting for the budget is not STS latency.
+    sts:
+      budget === undefined
+        ? measured
+        : budgetedSts(measured, budget, { clock, onOutcome: (outcome) => metrics.stsBudget.inc({ outcome }) }),
     vault,
     environmentCredentials: options.environmentCredentials ?? fromEnvironmentChain(),
     clock,
@@ -125,18 +144,32 @@ export async function createApp(options: AppOptions): Promise<App> {
       timeoutMs: config.credentials.stsTimeoutMs,
       maxAttempts: config.credentials.stsMaxAttempts,
     }),
+    sharedSessions: cluster.sharedSessions,
+    // Direct OIDC federation: no master credentials, the session's ID token (never budgeted per master identity).
+    webIdentity: {
+      sts: stsGateway,
+      idTokenOf: (sessionId) => oidcStore.sessionIdToken(sessionId, clock.now()),
+    },
   });
   const identity = createIdentityService({
     store: createIdentityStore(db),
     clock,
-    onUserChanged: (userId) => engine.forgetUser(userId),
+    onUserChanged: (userId) => {
+      engine.forgetUser(userId);
+      cluster.publish({ kind: 'user', userId });
+    },
+    onTokenRevoked: (userId) => cluster.publish({ kind: 'tokens', userId }),
   });
   const connections = createConnectionsService({
     store: createConnectionStore(db),
     vault,
     clock,
-    onConnectionChanged: (name) => engine.forgetConnection(name),
+    onConnectionChanged: (name) => {
+      engine.forgetConnection(name);
+      cluster.publish({ kind: 'connection', name });
+    },
   });
+  cluster.follow({ identity, connections, engine });
   const auditStore = createAuditStore(db);
   const trail = createAuditTrail({
     // Relative file-sink paths live in the data directory, beside the store.
@@ -168,8 +201,24 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const execTokens = createExecTokensService({ store: fastpathStore, identity, credentials, clock });
   const explain = createExplainService({ identity, connections, vault });
+  const federationStore = createFederationStore(db);
+  const sessions = createSessionsService({ store: federationStore, identity, trail, clock });
+  const oidc = config.federation.oidc;
+  const oidcLogins =
+    oidc &&
+    createOidcLoginService({
+      config: oidc,
+      provider: createOidcProviderClient(oidc, oidcClientSecret(oidc.clientSecretFile, env)),
+      identity,
+      links: oidcStore,
+      roles: federationStore,
+      sessions,
+      trail,
+      clock,
+    });
   const s3 = new S3ClientPool();
   const data = createDataService({ credentials, s3 });
+  const mounts = createMountsService({ store: federationStore, connections, sessions, data, trail, clock });
   // Datasets and the catalog explorer: S3 and Glue calls as the user, through the audited credentials service.
   const catalogStore = createCatalogStore(db);
   const glue = createGlueGateway({
@@ -179,7 +228,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const catalog = createCatalogService({ store: catalogStore, credentials, connections, glue, clock });
   const datasets = createDatasetsService({
     store: catalogStore,
-    storage: createDatasetStorage({ credentials, s3 }),
+    storage: createDatasetStorage({ credentials, s3, findBinding: (c) => catalogStore.findBinding(c) }),
     data,
     glue,
     clock,
@@ -202,16 +251,22 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     region: config.gateway.region,
     domain: config.gateway.domain,
+    audit: trail,
+    onBytes: (direction, bytes) => metrics.bytes.inc({ transport: 'gateway', direction }, bytes),
   });
 
   const http = await createHttpServer({
     logger,
     bodyLimitBytes: config.server.bodyLimitBytes,
-    authenticate: (token) => identity.authenticate(token),
+    // Session tokens carry a rolegate session (and its role); every other token is an API token.
+    authenticate: (token) => (isSessionToken(token) ? sessions.authenticate(token) : identity.authenticate(token)),
     auditResponse: auditHttpResponse(trail),
     observe: observeResponses(metrics),
     routes: [
       identityRoutes(identity),
+      sessionsRoutes(sessions),
+      ...(oidc && oidcLogins ? [oidcRoutes(oidcLogins, { redirectUri: oidc.redirectUri })] : []),
+      mountsRoutes(mounts),
       connectionsRoutes(connections),
       credentialsRoutes(credentials),
       dataRoutes(data),
@@ -254,7 +309,15 @@ export async function createApp(options: AppOptions): Promise<App> {
       clearTimeout(deadline);
       await trail.flush();
       s3.destroy();
+      await cluster.close();
       await db.destroy();
     },
   };
+}
+
+/** The OIDC client secret: ROLEGATE_OIDC_CLIENT_SECRET, else the configured file; none makes a public client. */
+function oidcClientSecret(file: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const fromEnv = env.ROLEGATE_OIDC_CLIENT_SECRET;
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  return file === undefined ? undefined : readFileSync(file, 'utf8').trim();
 }

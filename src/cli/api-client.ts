@@ -1,6 +1,7 @@
 import type { NarrowingRequest } from '../domain/narrowing.js';
 import type { CredentialsResponse } from '../modules/credentials/credentials.routes.js';
 import type { ExecTokenResponse, FastPathResponse, RevocationResponse } from '../modules/fastpath/fastpath.routes.js';
+import type { CreatedSessionResponse, EntitledRolesResponse } from '../modules/federation/sessions.routes.js';
 import type { UserResponse } from '../modules/identity/identity.routes.js';
 
 /** A refusal from the rolegate API: its stable code and message (never a secret), and the HTTP status. */
@@ -32,8 +33,14 @@ export interface RolegateClient {
   createExecToken(request: ExecTokenRequest): Promise<ExecTokenResponse>;
   deleteExecToken(id: string): Promise<void>;
   revoke(connection: string, username: string): Promise<RevocationResponse>;
+  /** The roles the caller may assume, with their sources. */
+  roles(): Promise<EntitledRolesResponse>;
+  /** A new rolegate session with an entitled role; its token is shown once. */
+  createSession(body: { name?: string; roleArn?: string }): Promise<CreatedSessionResponse>;
   /** Any other route, for transports added later (e.g. gateway keys). */
   request<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** A route that answers text (exports), returned as it came. */
+  requestText(method: string, path: string): Promise<string>;
 }
 
 export interface ApiClientOptions {
@@ -48,6 +55,10 @@ export function createApiClient(options: ApiClientOptions): RolegateClient {
   const base = options.url.replace(/\/+$/, '');
 
   async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return JSON.parse((await send(method, path, body)) || 'null') as T;
+  }
+
+  async function send(method: string, path: string, body?: unknown): Promise<string> {
     const headers: Record<string, string> = { authorization: `Bearer ${options.token}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
@@ -63,13 +74,13 @@ export function createApiClient(options: ApiClientOptions): RolegateClient {
       throw new ApiError(0, 'client.unreachable', `cannot reach rolegate at ${base}: ${why}`);
     }
     const text = await res.text();
-    let json: unknown;
-    try {
-      json = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
     if (!res.ok) {
+      let json: unknown;
+      try {
+        json = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
       const e = (json ?? {}) as { code?: unknown; message?: unknown; requestId?: unknown };
       throw new ApiError(
         res.status,
@@ -78,7 +89,7 @@ export function createApiClient(options: ApiClientOptions): RolegateClient {
         typeof e.requestId === 'string' ? e.requestId : undefined,
       );
     }
-    return json as T;
+    return text;
   }
 
   const narrowingBody = (n: NarrowingRequest | undefined) => {
@@ -100,6 +111,9 @@ export function createApiClient(options: ApiClientOptions): RolegateClient {
     createExecToken: (req) => request('POST', '/api/exec-tokens', req),
     deleteExecToken: (id) => request('DELETE', `/api/exec-tokens/${seg(id)}`),
     revoke: (connection, username) => request('POST', `/api/connections/${seg(connection)}/revocations`, { username }),
+    roles: () => request('GET', '/api/me/roles'),
+    createSession: (body) => request('POST', '/api/sessions', body),
     request,
+    requestText: (method, path) => send(method, path),
   };
 }

@@ -3,11 +3,15 @@ import { parseArgs } from 'node:util';
 import { RolegateError } from '../errors/errors.js';
 import { ApiError } from './api-client.js';
 import { ClientConfigError } from './client-config.js';
+import { AUDIT_USAGE, auditCommand } from './commands/audit.js';
 import { AWS_CONFIG_USAGE, awsConfigCommand } from './commands/aws-config.js';
 import { CREDENTIALS_USAGE, credentialsCommand } from './commands/credentials.js';
 import { EXEC_USAGE, execCommand } from './commands/exec.js';
+import { EXPLAIN_USAGE, explainCommand } from './commands/explain.js';
+import { GATEWAY_KEYS_USAGE, gatewayKeysCommand } from './commands/gateway-keys.js';
 import { LOGIN_USAGE, loginCommand } from './commands/login.js';
 import { REVOKE_USAGE, revokeCommand } from './commands/revoke.js';
+import { ASSUME_USAGE, assumeCommand, ROLES_USAGE, rolesCommand } from './commands/roles.js';
 import { SPARK_CONF_USAGE, sparkConfCommand } from './commands/spark-conf.js';
 import { type CliContext, processContext, UsageError } from './context.js';
 
@@ -26,6 +30,12 @@ commands:
   spark-conf --connection C [--connection D ...] [--refreshing]
                                         per-bucket Spark/Hadoop S3A settings
   revoke --connection C [--user U]      make already issued credentials stop working
+  roles                                 the roles you may assume, and where each comes from
+  assume ROLE                           start a session with ROLE: eval "$(rolegate assume ROLE)"
+  gateway-keys create|list|revoke       keys for the S3 gateway
+  audit verify|export|search            the audit trail: chain check, export, search
+  explain --user U --connection C [--key K] [--write]
+                                        the whole access decision, without touching S3
   help [COMMAND]                        this text, or a command's
 `;
 
@@ -37,6 +47,11 @@ const CLIENT_COMMANDS: Record<string, { run: (args: string[], ctx: CliContext) =
   exec: { run: execCommand, usage: EXEC_USAGE },
   'spark-conf': { run: sparkConfCommand, usage: SPARK_CONF_USAGE },
   revoke: { run: revokeCommand, usage: REVOKE_USAGE },
+  roles: { run: rolesCommand, usage: ROLES_USAGE },
+  assume: { run: assumeCommand, usage: ASSUME_USAGE },
+  'gateway-keys': { run: gatewayKeysCommand, usage: GATEWAY_KEYS_USAGE },
+  audit: { run: auditCommand, usage: AUDIT_USAGE },
+  explain: { run: explainCommand, usage: EXPLAIN_USAGE },
 };
 
 async function clientCommand(name: string, args: string[]): Promise<number> {
@@ -111,13 +126,6 @@ async function main(argv: string[]): Promise<number> {
       const { runDemo } = await import('./demo.js');
       return runDemo({ port, check: values.check ?? false, out: (line) => process.stdout.write(`${line}\n`) });
     }
-    case 'login':
-    case 'credentials':
-    case 'aws-config':
-    case 'exec':
-    case 'spark-conf':
-    case 'revoke':
-      return clientCommand(command, rest);
     case 'help':
       {
         const about = rest[0] === undefined ? undefined : CLIENT_COMMANDS[rest[0]];
@@ -134,6 +142,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
     default:
+      if (Object.hasOwn(CLIENT_COMMANDS, command)) return clientCommand(command, rest);
       process.stderr.write(`rolegate: unknown command "${command}"\n${USAGE}`);
       return 2;
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { federationConfigSchema } from './federation.js';
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -46,6 +47,16 @@ export const configSchema = z
         cacheMaxEntries: z.number().int().min(1).default(10_000),
         stsTimeoutMs: z.number().int().min(100).max(60_000).default(5_000),
         stsMaxAttempts: z.number().int().min(1).max(10).default(3),
+        /** STS budget per master identity (per instance); unset: no limit beyond STS's own. */
+        stsRateLimit: z
+          .object({
+            perSecond: z.number().positive().max(10_000),
+            burst: z.number().int().min(1).max(100_000),
+            /** A request waits at most this long for the budget, then fails with `sts.rate_limited`. */
+            maxWaitMs: z.number().int().min(0).max(60_000).default(2_000),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({ refreshAheadSeconds: 300, cacheMaxEntries: 10_000, stsTimeoutMs: 5_000, stsMaxAttempts: 3 }),
@@ -104,6 +115,8 @@ export const configSchema = z
       .strict()
       .refine((a) => a.minAccepted <= a.sinks.length, { message: 'minAccepted is larger than the number of sinks' })
       .default({ sinks: [{ type: 'database' }], minAccepted: 1, timeoutMs: 2_000 }),
+    /** Single sign-on (see federation.ts); absent: local users with API tokens only. */
+    federation: federationConfigSchema.default({}),
   })
   .strict();
 

@@ -1,23 +1,48 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import { invalidInput } from '../errors/errors.js';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './tables.js';
 
 export type Db = Kysely<Database>;
 
+/** Which SQL the store speaks; the few statements that differ branch on it. */
+export type DialectName = 'sqlite' | 'postgres';
+
+export function dialectOf(db: Kysely<unknown> | Db): DialectName {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url);
+
+/** int8 (count(*), bigint columns) as a JS number: every such value here is far below 2^53. */
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20 && format !== 'binary'
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
 /**
- * Opens the store named by `url` (`sqlite:<path>` or `sqlite::memory:`) and migrates it.
- * PostgreSQL (`postgres://…`) plugs in here with Kysely's PostgresDialect; nothing above this module changes.
+ * Opens the store named by `url` (`sqlite:<path>`, `sqlite::memory:` or `postgres://…`) and migrates it.
  */
-export async function connectDatabase(url: string): Promise<Db> {
+export async function connectDatabase(url: string, options: { poolSize?: number } = {}): Promise<Db> {
+  if (isPostgresUrl(url)) {
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 20, types: pgTypes });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      await migrateToLatest(db);
+    } catch (e) {
+      await db.destroy();
+      throw e;
+    }
+    return db;
+  }
   if (!url.startsWith('sqlite:')) {
-    throw invalidInput(
-      'config.database_unsupported',
-      'database.url must start with sqlite: (PostgreSQL is not available yet)',
-    );
+    throw invalidInput('config.database_unsupported', 'database.url must start with sqlite: or postgres://');
   }
   const location = url.slice('sqlite:'.length);
   let sqlite: SqliteDatabase.Database;

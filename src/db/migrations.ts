@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely';
 import { internal } from '../errors/errors.js';
 
 /** Schema history. Append only: a released migration is never edited. */
@@ -209,6 +209,86 @@ const migrations: Record<string, Migration> = {
         .addColumn('endpoint', 'text')
         .addColumn('catalog_id', 'text')
         .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0006_federation': {
+    async up(db: Kysely<unknown>) {
+      // Rolegate sessions (a notebook, a job, a CLI shell): a bearer token of their own (hash only) and a role.
+      await db.schema
+        .createTable('user_sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('role_arn', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+      await sql`create index user_sessions_user on user_sessions (user_id)`.execute(db);
+      // Roles the identity provider entitled a user to at their last login.
+      await db.schema
+        .createTable('user_idp_roles')
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('role_arn', 'text', (c) => c.notNull())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('user_idp_roles_pk', ['user_id', 'role_arn'])
+        .execute();
+      await db.schema
+        .createTable('mounts')
+        .addColumn('path', 'text', (c) => c.primaryKey())
+        .addColumn('connection', 'text', (c) => c.notNull())
+        .addColumn('prefix', 'text', (c) => c.notNull())
+        .addColumn('role_arn', 'text')
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0007_cluster': {
+    async up(db: Kysely<unknown>) {
+      if (db.getExecutor().adapter instanceof PostgresAdapter) {
+        // SQLite integers are 64-bit already; PostgreSQL's `integer` is 32-bit (files over 2 GiB, long trails).
+        await sql`alter table dataset_write_files alter column size type bigint, alter column rows type bigint`.execute(
+          db,
+        );
+        await sql`alter table audit_events alter column seq type bigint`.execute(db);
+        await sql`alter table audit_anchor alter column seq type bigint`.execute(db);
+      }
+      // Role sessions shared between instances (PostgreSQL): sealed with the vault key, keyed by a hash.
+      await db.schema
+        .createTable('shared_role_sessions')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('connection', 'text', (c) => c.notNull())
+        .addColumn('sealed', 'text', (c) => c.notNull())
+        .addColumn('refresh_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+      await sql`create index shared_role_sessions_expiry on shared_role_sessions (expires_at)`.execute(db);
+      await sql`create index shared_role_sessions_owner on shared_role_sessions (user_id, connection)`.execute(db);
+      await sql`create index shared_role_sessions_connection on shared_role_sessions (connection)`.execute(db);
+    },
+  },
+  '0008_oidc': {
+    async up(db: Kysely<unknown>) {
+      // Which rolegate user an identity provider's subject is: a login never takes over a user by name alone.
+      await db.schema
+        .createTable('oidc_identities')
+        .addColumn('issuer', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('oidc_identities_pk', ['issuer', 'subject'])
+        .execute();
+      await sql`create unique index oidc_identities_user on oidc_identities (user_id, issuer)`.execute(db);
+      // The ID token of a session (direct mode), sealed with the vault key; gone with the session.
+      await db.schema
+        .createTable('session_web_identities')
+        .addColumn('session_id', 'text', (c) => c.primaryKey().references('user_sessions.id').onDelete('cascade'))
+        .addColumn('sealed_token', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
         .execute();
     },
   },

@@ -149,6 +149,23 @@ export interface Database {
   dataset_writes: DatasetWritesTable;
   dataset_write_files: DatasetWriteFilesTable;
   catalog_bindings: CatalogBindingsTable;
+  user_sessions: UserSessionsTable;
+  user_idp_roles: UserIdpRolesTable;
+  mounts: MountsTable;
+  shared_role_sessions: SharedRoleSessionsTable;
+  oidc_identities: OidcIdentitiesTable;
+  session_web_identities: SessionWebIdentitiesTable;
+}
+
+/** A role session one instance obtained, for the others (PostgreSQL); `sealed` holds credentials and all. */
+export interface SharedRoleSessionsTable {
+  /** SHA-256 of the engine's cache key (user, connection version, role, session name, scope). */
+  key: string;
+  user_id: string;
+  connection: string;
+  sealed: string;
+  refresh_at: string;
+  expires_at: string;
 }
 
 /** Managed datasets; columns, partition columns and the manifest (current files) as JSON. */
@@ -206,4 +223,48 @@ export interface CatalogBindingsTable {
   endpoint: string | null;
   catalog_id: string | null;
   updated_at: string;
+}
+
+/** Rolegate sessions: a token of their own (SHA-256 only) and the role they currently use. */
+export interface UserSessionsTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  name: string;
+  role_arn: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+/** Roles an identity provider entitled a user to, replaced at each login. */
+export interface UserIdpRolesTable {
+  user_id: string;
+  role_arn: string;
+  provider: string;
+  updated_at: string;
+}
+
+/** Admin-defined mounts: a rolegate path bound to a connection + prefix, optionally to a role. */
+export interface MountsTable {
+  path: string;
+  connection: string;
+  prefix: string;
+  role_arn: string | null;
+  description: string;
+  created_at: string;
+}
+
+/** An identity provider's subject, linked to the rolegate user it signs in as. */
+export interface OidcIdentitiesTable {
+  issuer: string;
+  subject: string;
+  user_id: string;
+  created_at: string;
+}
+
+/** A session's ID token (direct mode) for AssumeRoleWithWebIdentity, sealed with the vault key. */
+export interface SessionWebIdentitiesTable {
+  session_id: string;
+  sealed_token: string;
+  expires_at: string;
 }

@@ -64,7 +64,7 @@ export function explainAccess(
     steps.push({ rule: 'writable', outcome: 'pass', detail: 'the connection allows writes' });
   }
 
-  const scope = connectionScope(connection);
+  const scope = connectionScope(connection, principal);
   let fullKey: string | undefined;
   if (options.key !== undefined) {
     try {

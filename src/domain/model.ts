@@ -12,6 +12,11 @@ export interface Principal {
   readonly role: UserRole;
   readonly groups: readonly string[];
   readonly adminProperties: Readonly<Record<string, string>>;
+  /**
+   * Set when the caller acts through a rolegate session (a notebook, a job, a CLI shell): its id, and the role
+   * it currently uses for connections whose role ARN template is `${sessionRole}` (absent: none entitled).
+   */
+  readonly session?: { readonly id: string; readonly roleArn?: string | undefined } | undefined;
 }
 
 /** Who a rule admits. `nobody` is only meaningful for detailsReadableBy. */
@@ -22,8 +27,11 @@ export type AccessRule =
 
 export type CredentialMode = 'keypair' | 'environment' | 'assume-role' | 'per-user-keypair';
 
-/** Where the master credentials of an assume-role connection come from. */
-export type MasterSource = 'environment' | 'keypair';
+/**
+ * Where the master credentials of an assume-role connection come from. `web-identity`: none — the role is
+ * assumed with AssumeRoleWithWebIdentity and the ID token of the caller's single sign-on session (direct mode).
+ */
+export type MasterSource = 'environment' | 'keypair' | 'web-identity';
 
 export interface AssumeRoleSettings {
   /** Role ARN or template, e.g. `${adminProperty:salesRole}`. */
@@ -61,9 +69,19 @@ export interface Connection {
   /** Default `rg-${connection}-for-${user}`. */
   readonly sessionNameTemplate: string;
   readonly readOnly: boolean;
+  /** Each user's scope is their own home, `<path>home/<username>/`; absent or false: the whole path. */
+  readonly homeDirectories?: boolean | undefined;
 }
 
 export type ScopeAccess = 'read' | 'read-write';
+
+/** The Glue database a grant may also use (a connection whose datasets are kept in Glue). */
+export interface GlueScope {
+  readonly region: string;
+  readonly database: string;
+  /** The Glue catalog (account id); default the role's own account. */
+  readonly catalogId?: string | undefined;
+}
 
 /** What one grant may touch: always a subset of the connection's bucket + path. */
 export interface Scope {
@@ -71,6 +89,7 @@ export interface Scope {
   /** '' or canonical prefix ending in '/'. */
   readonly prefix: string;
   readonly access: ScopeAccess;
+  readonly glue?: GlueScope | undefined;
 }
 
 /** Temporary (or static) AWS credentials. Secret fields never leave the credential engine and its transports. */

@@ -15,16 +15,25 @@ export interface RoleSessionPlan {
     readonly sessionName: string;
     /** Partition of the role, for the S3 ARNs of the session policy (aws-cn, aws-us-gov). */
     readonly partition: AwsPartition;
+    /** Account of the role ('' on backends without accounts), for Glue ARNs in the session policy. */
+    readonly account: string;
     readonly durationSeconds: number;
     readonly externalId?: string | undefined;
   };
 }
 
-/** The connection's full scope for this principal: its bucket + path, read-only when the connection is. */
-export function connectionScope(connection: Connection): Scope {
+/**
+ * The connection's full scope for this principal: its bucket + path, read-only when the connection is.
+ * With home directories it is the principal's own home, `<path>home/<username>/` (usernames are key-safe).
+ */
+export function connectionScope(connection: Connection, principal?: Pick<Principal, 'username'>): Scope {
+  const home = connection.homeDirectories === true;
+  if (home && principal === undefined) {
+    throw permissionDenied('scope.home_requires_user', `connection "${connection.name}" has home directories only`);
+  }
   return {
     bucket: connection.target.bucket,
-    prefix: connection.target.pathInBucket,
+    prefix: home ? `${connection.target.pathInBucket}home/${principal?.username}/` : connection.target.pathInBucket,
     access: connection.readOnly ? 'read' : 'read-write',
   };
 }
@@ -34,7 +43,7 @@ export function connectionScope(connection: Connection): Scope {
  * part, needed only when a session is actually issued (not on every cache hit).
  */
 export function sessionPolicyOf(plan: RoleSessionPlan): string {
-  return buildSessionPolicy(plan.scope, plan.assume?.partition);
+  return buildSessionPolicy(plan.scope, plan.assume?.partition, plan.assume?.account);
 }
 
 /** Per-session choices made before planning: the session-name generation and a shorter lifetime. */
@@ -56,7 +65,12 @@ export function planRoleSession(
   options: RoleSessionOptions = {},
 ): RoleSessionPlan {
   if (connection.mode !== 'assume-role' || connection.assumeRole === undefined) return { scope };
-  const ctx = { user: principal.username, connection: connection.name, adminProperties: principal.adminProperties };
+  const ctx = {
+    user: principal.username,
+    connection: connection.name,
+    adminProperties: principal.adminProperties,
+    sessionRole: principal.session?.roleArn,
+  };
   const roleArn = renderTemplate(connection.assumeRole.roleArn, ctx, connection.name).trim();
   const role = decideRole(roleArn, connection);
   if (!role.allowed) {
@@ -72,6 +86,7 @@ export function planRoleSession(
       roleArn,
       sessionName,
       partition: parseRoleArn(roleArn).partition,
+      account: parseRoleArn(roleArn).account,
       durationSeconds: options.durationSeconds ?? connection.assumeRole.durationSeconds,
       externalId: connection.assumeRole.externalId,
     },

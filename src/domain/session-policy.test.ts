@@ -197,3 +197,48 @@ describe('buildSessionPolicy', () => {
     });
   });
 });
+
+describe('buildSessionPolicy: Glue database of a bound connection', () => {
+  const glue = { region: 'eu-west-1', database: 'sales_db' };
+  const parse = (json: string) =>
+    JSON.parse(json) as { Statement: Array<{ Sid?: string; Action: string[]; Resource: string[] }> };
+
+  it('grants the bound database only, in the role account, read-only for read scopes', () => {
+    const rw = parse(
+      buildSessionPolicy({ bucket: 'b', prefix: 'p/', access: 'read-write', glue }, 'aws', '123456789012'),
+    );
+    const g = rw.Statement.find((s) => s.Sid === 'Glue');
+    expect(g?.Resource).toEqual([
+      'arn:aws:glue:eu-west-1:123456789012:catalog',
+      'arn:aws:glue:eu-west-1:123456789012:database/sales_db',
+      'arn:aws:glue:eu-west-1:123456789012:table/sales_db/*',
+    ]);
+    expect(g?.Action).toContain('glue:CreateTable');
+    const ro = parse(buildSessionPolicy({ bucket: 'b', prefix: 'p/', access: 'read', glue }, 'aws', '123456789012'));
+    expect(ro.Statement.find((s) => s.Sid === 'Glue')?.Action.some((a) => a.startsWith('glue:Create'))).toBe(false);
+  });
+
+  it('uses an explicit catalog id, and adds nothing for a role without an account (Ceph RGW has no Glue)', () => {
+    const withCatalog = buildSessionPolicy(
+      { bucket: 'b', prefix: '', access: 'read', glue: { ...glue, catalogId: '210987654321' } },
+      'aws',
+      '123456789012',
+    );
+    expect(withCatalog).toContain('arn:aws:glue:eu-west-1:210987654321:database/sales_db');
+    expect(buildSessionPolicy({ bucket: 'b', prefix: '', access: 'read', glue }, 'aws', '')).not.toContain('glue:');
+    const rgw = { ...glue, catalogId: '210987654321' };
+    expect(buildSessionPolicy({ bucket: 'b', prefix: '', access: 'read', glue: rgw }, 'aws', '')).not.toContain(
+      'glue:',
+    );
+  });
+
+  it('refuses a database name that would widen the grant', () => {
+    expect(() =>
+      buildSessionPolicy(
+        { bucket: 'b', prefix: '', access: 'read', glue: { region: 'eu-west-1', database: 'db*' } },
+        'aws',
+        '1',
+      ),
+    ).toThrow(expect.objectContaining({ code: 'policy.invalid_glue' }));
+  });
+});

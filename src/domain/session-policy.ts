@@ -55,7 +55,39 @@ function checkScope(scope: Scope): void {
   }
 }
 
-function statementsFor(scope: Scope, partition: AwsPartition, compact: boolean): Statement[] {
+const GLUE_READ = ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartitions'];
+const GLUE_WRITE = [
+  'glue:CreateTable',
+  'glue:UpdateTable',
+  'glue:DeleteTable',
+  'glue:CreatePartition',
+  'glue:BatchCreatePartition',
+];
+
+/**
+ * Glue rights for the bound database only. Glue ARNs need the catalog's account: without one (a role ARN with no
+ * account, as on Ceph RGW, which has no Glue and refuses glue actions in session policies) nothing is added.
+ */
+function glueStatements(scope: Scope, partition: AwsPartition, account: string, compact: boolean): Statement[] {
+  // A role without an account is not an AWS role (Ceph RGW's have none, and RGW refuses glue actions).
+  if (scope.glue === undefined || account === '') return [];
+  const catalog = scope.glue.catalogId ?? account;
+  if (!/^[A-Za-z0-9_-]{1,255}$/.test(scope.glue.database) || !/^([a-z0-9-]{1,32}|\*)$/.test(scope.glue.region)) {
+    throw invalidInput('policy.invalid_glue', 'The Glue database or region is not valid for a session policy');
+  }
+  const base = `arn:${partition}:glue:${scope.glue.region}:${catalog}`;
+  const statement: Statement = {
+    Sid: 'Glue',
+    Effect: 'Allow',
+    Action: scope.access === 'read-write' ? [...GLUE_READ, ...GLUE_WRITE] : GLUE_READ,
+    Resource: [`${base}:catalog`, `${base}:database/${scope.glue.database}`, `${base}:table/${scope.glue.database}/*`],
+  };
+  if (!compact) return [statement];
+  const { Sid: _sid, ...rest } = statement;
+  return [rest];
+}
+
+function statementsFor(scope: Scope, partition: AwsPartition, compact: boolean, account = ''): Statement[] {
   const bucketArn = `arn:${partition}:s3:::${scope.bucket}`;
   const objectsArn = `${bucketArn}/${scope.prefix}*`;
   const bucketStatements: Statement[] =
@@ -87,7 +119,7 @@ function statementsFor(scope: Scope, partition: AwsPartition, compact: boolean):
         { Sid: 'Read', Effect: 'Allow', Action: READ_ACTIONS, Resource: objectsArn },
         ...(write ? [{ Sid: 'Write', Effect: 'Allow' as const, Action: WRITE_ACTIONS, Resource: objectsArn }] : []),
       ];
-  const statements = [...bucketStatements, ...objectStatements];
+  const statements = [...bucketStatements, ...objectStatements, ...glueStatements(scope, partition, account, compact)];
   return compact ? statements.map(({ Sid: _sid, ...rest }) => rest) : statements;
 }
 
@@ -99,12 +131,12 @@ function statementsFor(scope: Scope, partition: AwsPartition, compact: boolean):
  * @throws RolegateError `policy.too_large` when even the compact form is too long; `policy.wildcard_in_path`,
  *   `policy.variable_in_path` or `policy.invalid_bucket` when the scope cannot be expressed exactly.
  */
-export function buildSessionPolicy(scope: Scope | null, partition: AwsPartition = 'aws'): string {
+export function buildSessionPolicy(scope: Scope | null, partition: AwsPartition = 'aws', account = ''): string {
   if (scope === null) return serialise([DENY_ALL]);
   checkScope(scope);
-  const full = serialise(statementsFor(scope, partition, false));
+  const full = serialise(statementsFor(scope, partition, false, account));
   if (full.length <= MAX_SESSION_POLICY_CHARS) return full;
-  const compact = serialise(statementsFor(scope, partition, true));
+  const compact = serialise(statementsFor(scope, partition, true, account));
   if (compact.length <= MAX_SESSION_POLICY_CHARS) return compact;
   throw invalidInput(
     'policy.too_large',

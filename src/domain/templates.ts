@@ -9,12 +9,14 @@ export interface TemplateContext {
   user: string;
   connection: string;
   adminProperties: Readonly<Record<string, string>>;
+  /** The current role of the caller's rolegate session, for `${sessionRole}`; absent outside a session. */
+  sessionRole?: string | undefined;
 }
 
 /** One piece of a parsed template. */
 export type TemplatePart =
   | { readonly type: 'literal'; readonly text: string }
-  | { readonly type: 'variable'; readonly name: 'user' | 'connection' }
+  | { readonly type: 'variable'; readonly name: 'user' | 'connection' | 'sessionRole' }
   | { readonly type: 'variable'; readonly name: 'adminProperty'; readonly property: string };
 
 /** Longest template accepted; role ARNs (the longest rendered value) are capped at 2048 by IAM. */
@@ -34,7 +36,7 @@ function quote(text: string): string {
 
 function parseVariable(body: string, at: number): TemplatePart {
   if (body === '') invalid(`empty variable name at position ${at}`);
-  if (body === 'user' || body === 'connection') return { type: 'variable', name: body };
+  if (body === 'user' || body === 'connection' || body === 'sessionRole') return { type: 'variable', name: body };
   if (body.startsWith(ADMIN_PROPERTY)) {
     const property = body.slice(ADMIN_PROPERTY.length);
     if (property === '') invalid(`empty admin property name at position ${at}`);
@@ -44,7 +46,7 @@ function parseVariable(body: string, at: number): TemplatePart {
     return { type: 'variable', name: 'adminProperty', property };
   }
   return invalid(
-    `unknown variable ${quote(body)} at position ${at}; expected \${user}, \${connection} or \${adminProperty:NAME}`,
+    `unknown variable ${quote(body)} at position ${at}; expected \${user}, \${connection}, \${sessionRole} or \${adminProperty:NAME}`,
   );
 }
 
@@ -106,6 +108,18 @@ function lookupProperty(ctx: TemplateContext, property: string, connectionName: 
   return value;
 }
 
+function sessionRoleOf(ctx: TemplateContext, connectionName: string): string {
+  if (ctx.sessionRole === undefined || ctx.sessionRole === '') {
+    throw permissionDenied(
+      'template.session_role_missing',
+      `Permission denied: connection ${JSON.stringify(connectionName)} uses the role of your rolegate session, ` +
+        'and this request has none: create a session (POST /api/sessions, `rolegate assume ROLE`) with an entitled role',
+      { details: { connection: connectionName } },
+    );
+  }
+  return ctx.sessionRole;
+}
+
 /**
  * Renders a template for one user and connection. Substituted values are never re-parsed.
  *
@@ -118,6 +132,7 @@ export function renderTemplate(template: string, ctx: TemplateContext, connectio
   for (const part of parseTemplate(template)) {
     if (part.type === 'literal') out += part.text;
     else if (part.name === 'adminProperty') out += lookupProperty(ctx, part.property, connectionName);
+    else if (part.name === 'sessionRole') out += sessionRoleOf(ctx, connectionName);
     else out += part.name === 'user' ? ctx.user : ctx.connection;
   }
   return out;

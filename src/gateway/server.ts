@@ -8,16 +8,18 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
+import type { AuditOutcome } from '../domain/audit-event.js';
 import { invalidInput, isRolegateError, RolegateError, unauthenticated } from '../errors/errors.js';
 import { s3ErrorOf } from '../errors/s3-error-code.js';
 import type { Clock } from '../lib/clock.js';
 import { type RequestContext, runWithRequestContext } from '../lib/request-context.js';
+import type { AuditTrail } from '../modules/audit/audit-trail.js';
 import type { GatewayKeysService } from '../modules/gateway-keys/gateway-keys.service.js';
 import type { GatewayServices } from './bucket-operations.js';
 import * as bucketOps from './bucket-operations.js';
 import type { Exchange } from './exchange.js';
 import * as objectOps from './object-operations.js';
-import { type Operation, selectOperation, targetOf } from './router.js';
+import { type Operation, selectOperation, type Target, targetOf } from './router.js';
 import { headerMap, parseAuthentication, parseQuery, verifySignature } from './sigv4.js';
 import { el, xmlDocument } from './xml.js';
 
@@ -29,6 +31,17 @@ export interface S3GatewayDeps extends GatewayServices {
   readonly region: string;
   /** Serve `<connection>.<domain>` virtual-host-style requests too. */
   readonly domain?: string | undefined;
+  /** Records one operation event per request (the decision before it is recorded by the credentials service). */
+  readonly audit?: Pick<AuditTrail, 'record'> | undefined;
+  /** Counts object bytes moved through the gateway. */
+  readonly onBytes?: ((direction: 'in' | 'out', bytes: number) => void) | undefined;
+}
+
+const BYTES_IN: ReadonlySet<Operation> = new Set(['PutObject', 'UploadPart']);
+
+function outcomeOfStatus(status: number): AuditOutcome {
+  if (status < 400) return 'allowed';
+  return status === 401 || status === 403 || status === 404 ? 'denied' : 'error';
 }
 
 export interface S3Gateway {
@@ -126,6 +139,7 @@ export function createS3Gateway(deps: S3GatewayDeps): S3Gateway {
     res.setHeader('x-amz-id-2', requestId);
     res.setHeader('server', 'rolegate');
     let operation: Operation | undefined;
+    let target: Target | undefined;
     let username: string | undefined;
     let outcome: { status: number; code?: string };
     const disconnected = new AbortController();
@@ -151,7 +165,7 @@ export function createS3Gateway(deps: S3GatewayDeps): S3Gateway {
       context.authMethod = 'gateway-key';
       const headers = headerMap(req.rawHeaders);
       const query = new Map(parseQuery(q < 0 ? '' : url.slice(q + 1)));
-      const target = targetOf(path, headers.get('host'), deps.domain);
+      target = targetOf(path, headers.get('host'), deps.domain);
       operation = selectOperation(raw.method, target, query, headers.has('x-amz-copy-source'));
       const exchange: Exchange = {
         req,
@@ -173,6 +187,38 @@ export function createS3Gateway(deps: S3GatewayDeps): S3Gateway {
       outcome = sendError(req, res, requestId, error, path);
       if (isRolegateError(error)) context.reasonCode = error.code;
     }
+    const bytes =
+      operation === undefined || outcome.status >= 300
+        ? undefined
+        : BYTES_IN.has(operation)
+          ? Number(req.headers['x-amz-decoded-content-length'] ?? req.headers['content-length'])
+          : operation === 'GetObject'
+            ? Number(res.getHeader('content-length'))
+            : undefined;
+    if (bytes !== undefined && Number.isFinite(bytes) && operation !== undefined) {
+      deps.onBytes?.(BYTES_IN.has(operation) ? 'in' : 'out', bytes);
+    }
+    await deps.audit
+      ?.record({
+        requestId,
+        actor: username,
+        authMethod: context.authMethod,
+        sourceIp: context.sourceIp,
+        userAgent: context.userAgent,
+        action: `gateway.${operation ?? 'unknown'}`,
+        connection: target?.bucket,
+        roleArn: context.decision?.roleArn,
+        sessionName: context.decision?.sessionName,
+        accessKeyId: context.decision?.accessKeyId,
+        bucket: context.decision?.bucket,
+        key: target?.key,
+        bytes: bytes !== undefined && Number.isFinite(bytes) ? bytes : undefined,
+        outcome: outcomeOfStatus(outcome.status),
+        reasonCode: outcome.status >= 400 ? (context.reasonCode ?? outcome.code) : undefined,
+        durationMs: Math.round(performance.now() - started),
+        details: { status: outcome.status },
+      })
+      .catch((err: unknown) => log.error({ err, requestId }, 'could not record the audit event of a gateway request'));
     // No URL in the log: a presigned URL's query is a credential.
     log.info(
       {

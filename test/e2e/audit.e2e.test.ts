@@ -67,6 +67,18 @@ describe('what gets recorded', () => {
     );
   });
 
+  it('names the connection an admin created', async () => {
+    const res = await rg.api(rg.tokens.admin, 'POST', '/api/connections', {
+      name: 'audited-conn',
+      bucket: rg.seed.bucket,
+      path: 'sales/',
+      credentials: { mode: 'assume-role', roleArn: '${adminProperty:salesRole}' },
+    });
+    expect(res.status, res.text).toBe(201);
+    const [created] = await events('action=connection.create');
+    expect(created).toMatchObject({ actor: 'admin', connection: 'audited-conn', outcome: 'allowed' });
+  });
+
   it('records admin changes by name, never the property value', async () => {
     const value = 'arn:aws:iam:::role/value-that-must-not-be-audited';
     expect((await rg.api(rg.tokens.admin, 'PUT', '/api/users/carol/properties/extraRole', { value })).status).toBe(204);

@@ -311,3 +311,33 @@ describe('gateway key API', () => {
     expect(gatewayLeaks(rig)).toEqual([]);
   });
 });
+
+describe('audit', () => {
+  it('records each gateway operation with the role session that performed it, and denials with their reason', async () => {
+    const got = await alice.send(new GetObjectCommand({ Bucket: 's3-sales', Key: '2024/q1.csv' }));
+    const body = await got.Body?.transformToString();
+    const search = async (query: string) =>
+      (
+        (await rig.rg.api(rig.rg.tokens.admin, 'GET', `/api/audit?${query}`)).json as {
+          events: Array<Record<string, unknown>>;
+        }
+      ).events;
+    const [event] = await search('user=alice&action=gateway.GetObject&limit=1');
+    expect(event).toMatchObject({
+      authMethod: 'gateway-key',
+      connection: 's3-sales',
+      key: '2024/q1.csv',
+      bytes: body?.length,
+      outcome: 'allowed',
+      sessionName: 'rg-s3-sales-for-alice',
+    });
+    const bob = gatewayS3Client(rig, rig.bob);
+    try {
+      expect(await errorName(bob.send(new ListObjectsV2Command({ Bucket: 's3-marketing' })))).toBe('AccessDenied');
+    } finally {
+      bob.destroy();
+    }
+    const [denied] = await search('user=bob&action=gateway.ListObjectsV2&outcome=denied&limit=1');
+    expect(denied).toMatchObject({ connection: 's3-marketing', reasonCode: 'template.property_missing' });
+  });
+});

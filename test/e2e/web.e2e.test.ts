@@ -29,6 +29,7 @@ const CHROMIUM_ARGS = [
 let rg: TestRolegate;
 let context: BrowserContext;
 let profileDir: string;
+let gatewayUrl: string;
 
 beforeAll(async () => {
   // Installs Debian's chromium when it is missing (about a minute, once per machine).
@@ -36,6 +37,8 @@ beforeAll(async () => {
   if (!existsSync('web/dist/index.html')) throw new Error('web/dist is missing: run `npm run build:web` first');
   await mkdir(SCREENSHOTS, { recursive: true });
   rg = await startTestRolegate();
+  // The S3 gateway, so that My data shows the slow-path snippets with its endpoint.
+  gatewayUrl = await rg.app.gateway.listen({ host: '127.0.0.1', port: 0 });
   profileDir = await mkdtemp(join(tmpdir(), 'rolegate-chromium-'));
   context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
@@ -226,6 +229,43 @@ describe('web UI', () => {
     expect(await bob.content()).not.toContain(rg.tokens.bob);
   });
 
+  it('bob’s snippets: the fast path on s3-sales, the gateway with a new gateway key on ui-sales', async () => {
+    const bob = await newTab();
+    await signIn(bob, rg.tokens.bob, 'bob');
+    const use = bob.getByRole('region', { name: 'Use from code' });
+    await use.getByLabel('Connection').selectOption('s3-sales');
+    const code = use.getByRole('tabpanel');
+    await expect
+      .poll(() => code.textContent())
+      .toContain('credential_process = rolegate credentials --connection s3-sales --format process');
+    await use.getByRole('tab', { name: 'rolegate exec' }).click();
+    expect(await code.textContent()).toContain('rolegate exec --connection s3-sales -- python job.py');
+    await use.getByRole('tab', { name: 'rolegate exec' }).press('ArrowRight'); // wraps round to the first tab
+    expect(await use.getByRole('tab', { name: 'aws CLI profile' }).getAttribute('aria-selected')).toBe('true');
+
+    // ui-sales does not hand bob credentials (details readable by nobody): the same tools through the gateway.
+    await use.getByLabel('Connection').selectOption('ui-sales');
+    await expect.poll(() => use.getByText('Through the S3 gateway').isVisible()).toBe(true);
+    await use.getByRole('button', { name: 'Create gateway key' }).click();
+    const secret = use.getByLabel(/^Secret of gateway key RG/);
+    await expect.poll(() => secret.inputValue()).not.toBe('');
+    const secretValue = await secret.inputValue();
+    rg.secrets.add(secretValue);
+    const keyId = ((await secret.getAttribute('aria-label')) ?? '').replace('Secret of gateway key ', '');
+    await use.getByRole('tab', { name: 'Spark' }).click();
+    const spark = (await code.textContent()) ?? '';
+    expect(spark).toContain(`spark.hadoop.fs.s3a.bucket.ui-sales.endpoint=${gatewayUrl}`);
+    expect(spark).toContain(`spark.hadoop.fs.s3a.bucket.ui-sales.access.key=${keyId}`);
+    expect(spark).not.toContain(secretValue);
+    await use.getByRole('button', { name: 'Done' }).click();
+    expect(await bob.content()).not.toContain(secretValue);
+    await use.getByRole('tab', { name: 'aws CLI profile' }).click();
+    expect(await code.textContent()).toContain(`aws_access_key_id = ${keyId}`);
+    await shot(bob, 'my-data-snippets');
+    const keys = await rg.api(rg.tokens.bob, 'GET', '/api/users/bob/gateway-keys');
+    expect((keys.json as Array<{ accessKeyId: string }>).map((k) => k.accessKeyId)).toContain(keyId);
+  });
+
   it('carol sees the connections, and browsing shows the exact denial', async () => {
     const carol = await newTab();
     await signIn(carol, rg.tokens.carol, 'carol');
@@ -236,6 +276,123 @@ describe('web UI', () => {
     expect(await notice.textContent()).toContain('admin property "salesRole" is not set for user "carol"');
     expect(await carol.getByRole('button', { name: 'Upload', exact: true }).count()).toBe(0);
     await shot(carol, 'denied');
+
+    // Her own activity, denial included; the chain check, the export and other users are for admins.
+    await carol.getByRole('link', { name: 'My activity' }).click();
+    const own = carol.getByRole('table', { name: 'Audit events' });
+    await expect.poll(() => own.getByRole('row', { name: /object\.list.*denied/ }).count()).toBeGreaterThan(0);
+    expect(await own.textContent()).toContain('template.property_missing');
+    expect(await own.textContent()).not.toContain('bob');
+    expect(await carol.getByRole('button', { name: 'Verify chain' }).count()).toBe(0);
+    expect(await carol.getByRole('form', { name: 'Search events' }).getByLabel('User', { exact: true }).count()).toBe(
+      0,
+    );
+  });
+
+  it('alice lists her roles, starts a session (token shown once) and is refused a role she does not have', async () => {
+    const alice = await newTab();
+    await signIn(alice, rg.tokens.alice, 'alice');
+    await alice.getByRole('link', { name: 'Roles & sessions' }).click();
+    const roles = alice.getByRole('table', { name: 'My roles' });
+    await expect.poll(() => roles.textContent()).toContain(rg.seed.salesRoleArn);
+    expect(await roles.getByRole('row', { name: /salesRole/ }).textContent()).toContain('property salesRole');
+    expect(await roles.getByRole('row', { name: /marketingRole/ }).textContent()).toContain(rg.seed.marketingRoleArn);
+
+    const start = alice.getByRole('form', { name: 'Start a session' });
+    await start.getByLabel('Session name').fill('notebook');
+    await start.getByLabel('Role').selectOption(rg.seed.marketingRoleArn);
+    await start.getByRole('button', { name: 'Start session' }).click();
+    const shown = alice.getByLabel('Session token notebook');
+    await expect.poll(() => shown.inputValue()).toMatch(/^rgs_/);
+    const token = await shown.inputValue();
+    rg.secrets.add(token);
+    await alice.getByRole('button', { name: 'Done' }).click();
+    expect(await alice.content()).not.toContain(token);
+    const sessions = alice.getByRole('table', { name: 'My sessions' });
+    await expect.poll(() => sessions.textContent()).toContain(rg.seed.marketingRoleArn);
+
+    const switcher = alice.getByRole('form', { name: 'Switch role' });
+    await switcher.getByLabel('New role ARN').fill('arn:aws:iam:::role/not-hers');
+    await switcher.getByRole('button', { name: 'Switch' }).click();
+    const result = switcher.locator('.switch-result');
+    await expect.poll(() => result.locator('.error-code').textContent()).toBe('session.role_not_entitled');
+    expect(await result.textContent()).toContain('you are not entitled to this role');
+    await switcher.getByLabel('New role ARN').fill(rg.seed.salesRoleArn);
+    await switcher.getByRole('button', { name: 'Switch' }).click();
+    await expect.poll(() => result.textContent()).toContain(`Session notebook now uses ${rg.seed.salesRoleArn}.`);
+    await expect.poll(() => sessions.textContent()).toContain(rg.seed.salesRoleArn);
+    await shot(alice, 'roles');
+  });
+
+  it('the audit page shows what happened above, verifies the chain, exports CSV, and explains', async () => {
+    // A tab in the background gets few animation frames, and Playwright waits for frames before each click.
+    await admin.bringToFront();
+    await admin.getByRole('link', { name: 'Audit' }).click();
+    const table = admin.getByRole('table', { name: 'Audit events' });
+    await expect.poll(() => table.isVisible()).toBe(true);
+
+    // Filters live in the URL, so a search can be reloaded and shared.
+    await admin.goto(`${rg.url}/audit?action=connection.create`);
+    // The API's event of a create names no connection (POST /api/connections has no name in its path).
+    await expect.poll(() => table.getByRole('row', { name: /connection\.create.*allowed/ }).count()).toBe(1);
+    expect(await table.getByRole('row', { name: /connection\.create.*allowed/ }).textContent()).toContain('admin');
+    await admin.goto(`${rg.url}/audit?action=property.set`);
+    await expect.poll(() => table.getByRole('row', { name: /property\.set/ }).count()).toBe(2);
+
+    const search = admin.getByRole('form', { name: 'Search events' });
+    await search.getByLabel('User', { exact: true }).fill('bob');
+    await search.getByLabel('Action', { exact: true }).fill('object.put');
+    await search.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => new URL(admin.url()).search).toBe('?user=bob&action=object.put');
+    const put = table.getByRole('row', { name: /2024\/ui-upload\.csv/ });
+    await expect.poll(() => put.count()).toBe(1);
+    expect(await put.textContent()).toContain('allowed');
+    await put.getByRole('button', { name: /^Event \d+$/ }).click();
+    const detail = admin.getByRole('region', { name: /^Event \d+: object\.put$/ });
+    await expect.poll(() => detail.isVisible()).toBe(true);
+    const fields = (await detail.textContent()) ?? '';
+    for (const want of ['actorbob', 'connectionui-sales', 'key2024/ui-upload.csv', `roleArn${rg.seed.salesRoleArn}`])
+      expect(fields).toContain(want);
+    expect(fields).toMatch(/sessionNamerg-ui-sales-for-bob/);
+    expect(fields).toMatch(/hash[0-9a-f]{64}/);
+    await shot(admin, 'audit');
+
+    await admin.getByRole('button', { name: 'Verify chain' }).click();
+    await expect.poll(() => admin.locator('.verify-result').textContent()).toContain('Chain intact');
+    const [download] = await Promise.all([
+      admin.waitForEvent('download'),
+      admin.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^rolegate-audit-.*\.csv$/);
+    const csv = (await readFile(await download.path())).toString('utf8');
+    expect(csv.split('\n')[0]).toMatch(/^seq,time,/);
+    expect(csv).toContain('object.put');
+
+    const explain = admin.getByRole('form', { name: 'Explain' });
+    const result = admin.locator('.explain-result');
+    await explain.getByLabel('User', { exact: true }).fill('bob');
+    await explain.getByLabel('Connection', { exact: true }).fill('ui-sales');
+    await explain.getByLabel('Key (optional)').fill('2024/q1.csv');
+    await explain.getByRole('button', { name: 'Explain' }).click();
+    await expect.poll(() => result.textContent()).toContain('Allowed: bob on ui-sales');
+    const text = (await result.textContent()) ?? '';
+    expect(text).toContain(`Resolved role${rg.seed.salesRoleArn}`);
+    expect(text).toContain('Session namerg-ui-sales-for-bob');
+    expect(text).toContain('slow path');
+    expect(await result.getByRole('list', { name: 'Steps' }).textContent()).toContain(
+      'usable by: user "bob" may use connection "ui-sales"',
+    );
+    expect(JSON.parse((await result.locator('pre.session-policy').textContent()) ?? '')).toMatchObject({
+      Version: '2012-10-17',
+    });
+    await admin.getByRole('region', { name: 'Explain' }).screenshot({ path: join(SCREENSHOTS, 'explain.png') });
+
+    await explain.getByLabel('User', { exact: true }).fill('carol');
+    await explain.getByRole('button', { name: 'Explain' }).click();
+    await expect.poll(() => result.locator('.error-code').textContent()).toBe('template.property_missing');
+    expect(await result.textContent()).toContain('Denied: carol on ui-sales');
+    expect(await result.locator('.step-fail').textContent()).toContain('admin property "salesRole" is not set');
+    await admin.getByRole('region', { name: 'Explain' }).screenshot({ path: join(SCREENSHOTS, 'explain-denied.png') });
   });
 
   it('leaked nothing', () => {

@@ -4,11 +4,13 @@ import { ApiError, createApiClient } from './lib/api';
 import { Link, matchPath, useRouter } from './lib/router';
 import { type Session, SessionContext, tokenStore, useSession } from './lib/session';
 import type { Me } from './lib/types';
+import { AuditPage } from './pages/Audit';
 import { BrowserPage } from './pages/Browser';
 import { ConnectionEditPage } from './pages/ConnectionEdit';
 import { ConnectionsPage } from './pages/Connections';
 import { MyDataPage } from './pages/MyData';
 import { NotFoundPage } from './pages/NotFound';
+import { RolesPage } from './pages/Roles';
 import { SignInPage } from './pages/SignIn';
 import { UserPage } from './pages/User';
 import { UsersPage } from './pages/Users';
@@ -89,8 +91,10 @@ function Header() {
       </Link>
       <nav aria-label="Main">
         <Link to="/data">My data</Link>
+        <Link to="/roles">Roles &amp; sessions</Link>
         {isAdmin && <Link to="/connections">Connections</Link>}
         {isAdmin && <Link to="/users">Users &amp; groups</Link>}
+        <Link to="/audit">{isAdmin ? 'Audit' : 'My activity'}</Link>
       </nav>
       <span className="whoami">
         Signed in as <strong>{me.username}</strong> ({me.role})
@@ -106,6 +110,8 @@ type Route = [pattern: string, render: (params: Record<string, string>) => React
 const ROUTES: Route[] = [
   ['/data', () => <MyDataPage />],
   ['/data/:name', (p) => <BrowserPage name={p.name ?? ''} />],
+  ['/roles', () => <RolesPage />],
+  ['/audit', () => <AuditPage />],
   ['/connections', () => <ConnectionsPage />, true],
   ['/connections/new', () => <ConnectionEditPage />, true],
   ['/connections/:name', (p) => <ConnectionEditPage name={p.name} />, true],

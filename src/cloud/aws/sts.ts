@@ -1,4 +1,10 @@
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import {
+  AssumeRoleCommand,
+  type AssumeRoleCommandOutput,
+  AssumeRoleWithWebIdentityCommand,
+  type AssumeRoleWithWebIdentityCommandOutput,
+  STSClient,
+} from '@aws-sdk/client-sts';
 import type { AwsCredentials } from '../../domain/model.js';
 import { invalidInput, notFound, permissionDenied, RolegateError, upstreamUnavailable } from '../../errors/errors.js';
 import { awsErrorFacts, isRetryableAwsError } from './aws-error.js';
@@ -27,14 +33,63 @@ export interface StsGateway {
   assumeRole(request: AssumeRoleRequest): Promise<AssumedRole>;
 }
 
+/** AssumeRoleWithWebIdentity: the user's ID token instead of master credentials (the request is unsigned). */
+export interface WebIdentityRequest extends Omit<AssumeRoleRequest, 'masterCredentials' | 'externalId'> {
+  /** A bearer secret: never logged, never in an error. */
+  readonly webIdentityToken: string;
+}
+
+/** STS for direct federation: no master credentials involved. */
+export interface WebIdentityStsGateway {
+  assumeRoleWithWebIdentity(request: WebIdentityRequest): Promise<AssumedRole>;
+}
+
 export interface StsGatewayOptions {
   readonly timeoutMs: number;
   readonly maxAttempts: number;
   readonly baseDelayMs?: number;
 }
 
-export function createStsGateway(options: StsGatewayOptions): StsGateway {
+export function createStsGateway(options: StsGatewayOptions): StsGateway & WebIdentityStsGateway {
   return {
+    async assumeRoleWithWebIdentity(request) {
+      const client = new STSClient({
+        region: request.region,
+        endpoint: request.endpoint,
+        // No credentials: the SDK sends this operation unsigned (the web identity token is the credential).
+        maxAttempts: 1,
+        requestHandler: {
+          requestTimeout: options.timeoutMs,
+          connectionTimeout: options.timeoutMs,
+          throwOnRequestTimeout: true,
+        },
+      });
+      try {
+        const out = await withRetry(
+          () =>
+            client.send(
+              new AssumeRoleWithWebIdentityCommand({
+                RoleArn: request.roleArn,
+                RoleSessionName: request.sessionName,
+                DurationSeconds: request.durationSeconds,
+                WebIdentityToken: request.webIdentityToken,
+                Policy: request.policy,
+              }),
+            ),
+          {
+            maxAttempts: options.maxAttempts,
+            baseDelayMs: options.baseDelayMs ?? 100,
+            maxDelayMs: 2_000,
+            isRetryable: isRetryableAwsError,
+          },
+        );
+        return assumedFrom(out);
+      } catch (error) {
+        throw mapStsError(error, request);
+      } finally {
+        client.destroy();
+      }
+    },
     async assumeRole(request) {
       const client = new STSClient({
         region: request.region,
@@ -72,25 +127,30 @@ export function createStsGateway(options: StsGatewayOptions): StsGateway {
             isRetryable: isRetryableAwsError,
           },
         );
-        const c = out.Credentials;
-        if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
-          throw upstreamUnavailable('sts.malformed_response', 'STS returned no credentials');
-        }
-        return {
-          credentials: {
-            accessKeyId: c.AccessKeyId,
-            secretAccessKey: c.SecretAccessKey,
-            sessionToken: c.SessionToken,
-            expiration: c.Expiration,
-          },
-          assumedRoleArn: out.AssumedRoleUser?.Arn,
-        };
+        return assumedFrom(out);
       } catch (error) {
         throw mapStsError(error, request);
       } finally {
         client.destroy();
       }
     },
+  };
+}
+
+/** The credentials of an AssumeRole* answer; a missing field is an upstream failure. */
+function assumedFrom(out: AssumeRoleCommandOutput | AssumeRoleWithWebIdentityCommandOutput): AssumedRole {
+  const c = out.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+    throw upstreamUnavailable('sts.malformed_response', 'STS returned no credentials');
+  }
+  return {
+    credentials: {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      expiration: c.Expiration,
+    },
+    assumedRoleArn: out.AssumedRoleUser?.Arn,
   };
 }
 

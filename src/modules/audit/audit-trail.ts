@@ -10,7 +10,7 @@ export type AuditInput = Omit<AuditEvent, 'id' | 'time'>;
 
 export interface AuditTrailDeps {
   readonly sinks: readonly AuditSink[];
-  readonly store: Pick<AuditStore, 'head'>;
+  readonly store: Pick<AuditStore, 'head' | 'exclusive'>;
   /** How many sinks must accept an event for the request to go on. */
   readonly minAccepted: number;
   /** A sink that has not answered by then counts as refusing. */
@@ -53,6 +53,15 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
   let draining: Promise<void> | undefined;
 
   async function writeBatch(batch: Pending[]): Promise<void> {
+    if (deps.store.exclusive === undefined) return writeChained(batch);
+    // Other instances append to the same chain: under its lock, continue from the head they may have moved.
+    return deps.store.exclusive(() => {
+      head = undefined;
+      return writeChained(batch);
+    });
+  }
+
+  async function writeChained(batch: Pending[]): Promise<void> {
     head ??= await deps.store.head();
     let cursor = head;
     const events = batch.map((p) => {

@@ -29,7 +29,10 @@ export function auditHttpResponse(trail: Pick<AuditTrail, 'record'>) {
       const v = str(params[name]);
       if (v !== undefined) details[name] = v;
     }
-    const connection = str(params.name) ?? ctx?.decision?.connection;
+    // A connection being created is named in its body, not its URL.
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const created = action === 'connection.create' ? str(body.name) : undefined;
+    const connection = str(params.name) ?? created ?? ctx?.decision?.connection;
     const bytes =
       request.method === 'PUT' && str(query.key) !== undefined
         ? numberOf(request.headers['content-length'])

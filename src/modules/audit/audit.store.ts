@@ -1,4 +1,5 @@
-import type { Db } from '../../db/connect.js';
+import { sql } from 'kysely';
+import { type Db, dialectOf } from '../../db/connect.js';
 import { type AuditEvent, type ChainedAuditEvent, GENESIS_HASH } from '../../domain/audit-event.js';
 
 export interface AuditQuery {
@@ -23,7 +24,8 @@ export interface AuditAnchor {
 
 /** The database audit sink and its queries. Rows are never updated; only retention deletes, oldest first. */
 export interface AuditStore {
-  append(event: ChainedAuditEvent): Promise<void>;
+  /** Appends a batch of chained events, all or none. */
+  append(events: readonly ChainedAuditEvent[]): Promise<void>;
   head(): Promise<{ seq: number; hash: string }>;
   anchor(): Promise<AuditAnchor>;
   search(query: AuditQuery): Promise<ChainedAuditEvent[]>;
@@ -35,7 +37,15 @@ export interface AuditStore {
   ): Promise<ChainedAuditEvent[]>;
   /** Deletes events up to and including `seq` and records them as archived, in one transaction. */
   cut(anchor: AuditAnchor, now: string): Promise<number>;
+  /**
+   * PostgreSQL only (absent on SQLite, where one process owns the store): runs `fn` while holding the cluster-wide
+   * lock of the chain, so that instances sharing the store append one after another from the true head.
+   */
+  exclusive?<T>(fn: () => Promise<T>): Promise<T>;
 }
+
+/** Advisory lock id of the audit chain (any constant that no other lock uses). */
+const CHAIN_LOCK = 0x72676175; // 'rgau'
 
 type Row = {
   event: string;
@@ -93,26 +103,44 @@ export function createAuditStore(db: Db): AuditStore {
       : { seq: 0, hash: GENESIS_HASH };
   }
 
+  const exclusive =
+    dialectOf(db) === 'postgres'
+      ? <T>(fn: () => Promise<T>) =>
+          db.transaction().execute(async (tx) => {
+            await sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`.execute(tx);
+            return fn();
+          })
+      : undefined;
+
   return {
-    async append(e) {
-      const { seq, prevHash, hash, ...content } = e;
-      await db
-        .insertInto('audit_events')
-        .values({
-          seq,
-          id: e.id,
-          time: e.time,
-          actor: e.actor ?? null,
-          action: e.action,
-          connection: e.connection ?? null,
-          outcome: e.outcome,
-          session_name: e.sessionName ?? null,
-          object_key: e.key ?? null,
-          event: JSON.stringify(content),
-          prev_hash: prevHash,
-          hash,
-        })
-        .execute();
+    ...(exclusive === undefined ? {} : { exclusive }),
+    async append(events) {
+      // One multi-row insert per batch (chunked under SQLite's bound-parameter limit): the audit trail groups
+      // concurrent events, so this is one statement for many requests.
+      for (let i = 0; i < events.length; i += 500) {
+        await db
+          .insertInto('audit_events')
+          .values(
+            events.slice(i, i + 500).map((e) => {
+              const { seq, prevHash, hash, ...content } = e;
+              return {
+                seq,
+                id: e.id,
+                time: e.time,
+                actor: e.actor ?? null,
+                action: e.action,
+                connection: e.connection ?? null,
+                outcome: e.outcome,
+                session_name: e.sessionName ?? null,
+                object_key: e.key ?? null,
+                event: JSON.stringify(content),
+                prev_hash: prevHash,
+                hash,
+              };
+            }),
+          )
+          .execute();
+      }
     },
     async head() {
       const row = await db

@@ -47,7 +47,7 @@ async function lines(path: string): Promise<ChainedAuditEvent[]> {
 describe('databaseSink', () => {
   it('appends every event of the batch in order', async () => {
     const appended: ChainedAuditEvent[] = [];
-    const sink = databaseSink({ append: async (e) => void appended.push(e) });
+    const sink = databaseSink({ append: async (batch) => void appended.push(...batch) });
     const batch = events(3);
     await sink.write(batch);
     expect(appended).toEqual(batch);

@@ -13,7 +13,7 @@ export function databaseSink(store: Pick<AuditStore, 'append'>): AuditSink {
   return {
     name: 'database',
     async write(events) {
-      for (const e of events) await store.append(e);
+      await store.append(events);
     },
   };
 }

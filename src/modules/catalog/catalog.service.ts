@@ -9,6 +9,7 @@ import type { ConnectionRecord } from '../connections/connections.store.js';
 import type { CredentialsService } from '../credentials/credentials.service.js';
 import { requireAdmin } from '../identity/identity.service.js';
 import type { CatalogStore, GlueBinding } from './catalog.store.js';
+import { glueScopeOf } from './catalog.store.js';
 
 export interface CatalogServiceDeps {
   readonly store: Pick<CatalogStore, 'findBinding' | 'putBinding' | 'deleteBinding' | 'listDatasets'>;
@@ -131,8 +132,10 @@ export function createCatalogService(deps: CatalogServiceDeps) {
   const now = () => new Date(deps.clock.now()).toISOString();
 
   async function browse(actor: Principal, connection: string) {
-    const { record, session, scope } = await deps.credentials.sessionForData(actor, connection, 'read');
     const binding = await store.findBinding(connection);
+    const { record, session, scope } = await deps.credentials.sessionForData(actor, connection, 'read', {
+      glue: glueScopeOf(binding),
+    });
     return { record, session, scope, binding };
   }
 

@@ -3,6 +3,7 @@ import { isUniqueViolation } from '../../db/connect.js';
 import type { DatasetsTable, DatasetWritesTable } from '../../db/tables.js';
 import type { CatalogKind, Dataset, DatasetFormat, Manifest, WriteMode } from '../../domain/dataset.js';
 import type { Column } from '../../domain/dataset-schema.js';
+import type { GlueScope } from '../../domain/model.js';
 import { conflict } from '../../errors/errors.js';
 
 export type WriteState = 'open' | 'committing' | 'committed' | 'aborted' | 'failed';
@@ -29,6 +30,13 @@ export interface StagedFile {
   readonly headerBytes?: number | undefined;
   /** Text formats: whether the last byte is a line break. */
   readonly endsWithNewline: boolean;
+}
+
+/** The Glue part of a role session's scope for a bound connection (none for the internal catalog). */
+export function glueScopeOf(binding: GlueBinding | undefined): GlueScope | undefined {
+  if (binding === undefined) return undefined;
+  // Without a region of its own the binding uses the connection's; '*' keeps the grant to this database alone.
+  return { region: binding.region ?? '*', database: binding.database, catalogId: binding.catalogId };
 }
 
 /** A connection whose datasets are also kept in a Glue database. */

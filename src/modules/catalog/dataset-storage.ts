@@ -17,10 +17,13 @@ import { isKeyInScope, relativeKey, resolveListPrefix, resolveObjectKey } from '
 import { invalidInput } from '../../errors/errors.js';
 import type { ConnectionRecord } from '../connections/connections.store.js';
 import type { CredentialsService } from '../credentials/credentials.service.js';
+import { type GlueBinding, glueScopeOf } from './catalog.store.js';
 
 export interface DatasetStorageDeps {
   readonly credentials: Pick<CredentialsService, 'sessionForData'>;
   readonly s3: Pick<S3ClientPool, 'clientForBucket'>;
+  /** The connection's Glue binding, so the role session may also use that Glue database. */
+  readonly findBinding: (connection: string) => Promise<GlueBinding | undefined>;
 }
 
 /**
@@ -65,7 +68,8 @@ export async function eachLimited<T>(
 export function createDatasetStorage(deps: DatasetStorageDeps) {
   return {
     async open(actor: Principal, connection: string, intent: 'read' | 'write'): Promise<UserBucket> {
-      const { record, session, scope } = await deps.credentials.sessionForData(actor, connection, intent);
+      const glue = glueScopeOf(await deps.findBinding(connection));
+      const { record, session, scope } = await deps.credentials.sessionForData(actor, connection, intent, { glue });
       const client: S3Client = await deps.s3
         .clientForBucket(record.connection.target, session.credentials)
         .catch((e: unknown) => {

@@ -19,6 +19,8 @@ export const connectionInputSchema = z
     forcePathStyle: z.boolean().default(false),
     useBucketRegion: z.boolean().default(false),
     readOnly: z.boolean().default(false),
+    /** Each user works in their own `<path>home/<username>/` only. */
+    homeDirectories: z.boolean().optional(),
     credentials: z.discriminatedUnion('mode', [
       z.object({ mode: z.literal('environment') }).strict(),
       z
@@ -31,7 +33,7 @@ export const connectionInputSchema = z
           roleArn: z.string().min(1),
           externalId: z.string().optional(),
           durationSeconds: z.number().int().default(3600),
-          master: z.enum(['environment', 'keypair']).default('environment'),
+          master: z.enum(['environment', 'keypair', 'web-identity']).default('environment'),
           accessKeyId: z.string().optional(),
           secretAccessKey: z.string().min(1).optional(),
         })
@@ -59,6 +61,7 @@ export const connectionViewSchema = z.object({
   forcePathStyle: z.boolean(),
   useBucketRegion: z.boolean(),
   readOnly: z.boolean(),
+  homeDirectories: z.boolean().optional(),
   credentials: z.object({
     mode: z.enum(['environment', 'keypair', 'per-user-keypair', 'assume-role']),
     accessKeyId: z.string().optional(),
@@ -66,7 +69,7 @@ export const connectionViewSchema = z.object({
     externalIdSet: z.boolean().optional(),
     externalId: z.string().optional(),
     durationSeconds: z.number().optional(),
-    master: z.enum(['environment', 'keypair']).optional(),
+    master: z.enum(['environment', 'keypair', 'web-identity']).optional(),
     secretStored: z.boolean().optional(),
   }),
   usableBy: accessRule,

@@ -51,6 +51,7 @@ function toConnection(input: ConnectionInput): Connection {
     allowedRoles: input.allowedRoles,
     sessionNameTemplate: input.sessionNameTemplate ?? DEFAULT_SESSION_NAME_TEMPLATE,
     readOnly: input.readOnly,
+    ...(input.homeDirectories ? { homeDirectories: true } : {}),
   });
 }
 
@@ -73,6 +74,7 @@ function toView(record: ConnectionRecord, secretStored: boolean): ConnectionView
     forcePathStyle: c.target.forcePathStyle,
     useBucketRegion: c.target.useBucketRegion,
     readOnly: c.readOnly,
+    ...(c.homeDirectories === true ? { homeDirectories: true } : {}),
     credentials: {
       mode: c.mode,
       accessKeyId: c.accessKeyId,
@@ -142,6 +144,16 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
   }
 
   return {
+    /** Drops this instance's cached record of a connection (another instance changed it). */
+    forgetCached(name: string): void {
+      records.delete(name);
+    },
+
+    /** Drops every cached connection record (changes may have been missed). */
+    forgetAllCached(): void {
+      records.clear();
+    },
+
     async create(actor: Principal, input: ConnectionInput): Promise<ConnectionView> {
       requireAdmin(actor);
       const connection = toConnection(input);

@@ -1,13 +1,14 @@
 import type { CredentialSource } from '../../cloud/aws/environment-credentials.js';
 import type { IamGateway } from '../../cloud/aws/iam.js';
-import type { StsGateway } from '../../cloud/aws/sts.js';
+import type { StsGateway, WebIdentityStsGateway } from '../../cloud/aws/sts.js';
 import type { AwsCredentials, Connection, Principal, RoleSession, Scope } from '../../domain/model.js';
 import { parseRoleArn } from '../../domain/role-arn.js';
 import { planRoleSession, type RoleSessionPlan, sessionPolicyOf } from '../../domain/role-session-plan.js';
-import { internal, invalidInput, permissionDenied } from '../../errors/errors.js';
+import { internal, invalidInput, permissionDenied, unauthenticated } from '../../errors/errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { LruMap } from '../../lib/lru-map.js';
 import { SingleFlight } from '../../lib/single-flight.js';
+import type { SharedSessionStore } from '../cluster/shared-sessions.store.js';
 import { connectionSecretId, userKeypairId, type VaultStore } from './vault.store.js';
 
 export interface CredentialEngineSettings {
@@ -29,6 +30,13 @@ export interface CredentialEngineDeps {
   readonly onIssued?: (issued: IssuedRoleSession) => Promise<void>;
   /** For revocation: role ids and inline role policies, with the connection's master credentials. */
   readonly iam?: IamGateway;
+  /** Role sessions shared with the other instances on one PostgreSQL (one STS call per key cluster-wide). */
+  readonly sharedSessions?: SharedSessionStore;
+  /** Direct mode: AssumeRoleWithWebIdentity with the ID token kept with the caller's rolegate session. */
+  readonly webIdentity?: {
+    readonly sts: WebIdentityStsGateway;
+    readonly idTokenOf: (sessionId: string) => Promise<string | undefined>;
+  };
 }
 
 /** What revocation needs to know about an issued role session (no secret). */
@@ -66,18 +74,26 @@ export interface CredentialEngine {
     scope: Scope,
     options?: ObtainOptions,
   ): Promise<RoleSession>;
-  /** Drops cached sessions of a connection (after an edit or delete). */
-  forgetConnection(name: string): void;
+  /**
+   * Drops cached sessions of a connection (after an edit or delete); `'local'` leaves the shared ones alone
+   * (the instance that made the change dropped those).
+   */
+  forgetConnection(name: string, reach?: ForgetReach): void;
   /** Drops cached sessions of a user (after a property change or deletion). */
-  forgetUser(userId: string): void;
+  forgetUser(userId: string, reach?: ForgetReach): void;
   /** Drops cached sessions of one user on one connection (after a revocation). */
   forgetUserConnection(userId: string, name: string): void;
+  /** Drops this instance's cached sessions (it may have missed changes made by other instances). */
+  forgetAll(): void;
   /** The unique id of an assume-role connection's role (IAM GetRole with the master credentials). */
   roleIdOf(connection: Connection, roleArn: string): Promise<string>;
   /** Writes, or for `null` deletes, an inline policy of the role, with the connection's master credentials. */
   putRolePolicy(connection: Connection, roleArn: string, policyName: string, policy: string | null): Promise<void>;
   stats(): CredentialEngineStats;
 }
+
+/** Whether a forget also drops the sessions shared with other instances (default) or this instance's only. */
+export type ForgetReach = 'cluster' | 'local';
 
 /** Below this much remaining life a session is not handed out: the caller waits for a fresh one. */
 const MIN_REMAINING_MS = 60_000;
@@ -93,6 +109,13 @@ export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEn
   const flights = new SingleFlight<string, CacheEntry>();
   /** Bumped by every forget, so that refreshes started before it do not re-cache what was forgotten. */
   let epoch = 0;
+  /** Deletions of shared sessions in flight: an issue waits for them, so it never reads a forgotten session. */
+  let forgetting: Promise<unknown> = Promise.resolve();
+  const forgetShared = (reach: ForgetReach, drop: (shared: SharedSessionStore) => Promise<void>) => {
+    if (reach === 'local' || deps.sharedSessions === undefined) return;
+    const deletion = drop(deps.sharedSessions).catch((e: unknown) => deps.onRefreshError?.(e));
+    forgetting = Promise.all([forgetting, deletion]).then(() => undefined);
+  };
   const stats: CredentialEngineStats = { hits: 0, misses: 0, refreshes: 0, stsCalls: 0 };
 
   /** The credentials a connection's mode yields; `principal` is only needed for per-user keypairs. */
@@ -115,6 +138,12 @@ export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEn
         return kp;
       }
       case 'assume-role':
+        if (connection.assumeRole?.master === 'web-identity') {
+          throw invalidInput(
+            'credentials.no_master',
+            `connection "${connection.name}" has no master credentials (it assumes roles with web identities)`,
+          );
+        }
         return connection.assumeRole?.master === 'keypair'
           ? vaultKeypair(connectionSecretId(connection.name), connection.name)
           : deps.environmentCredentials();
@@ -126,6 +155,23 @@ export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEn
     if (kp === undefined)
       throw internal('credentials.keypair_missing', `connection "${connection}" has no stored keypair`);
     return kp;
+  }
+
+  /** The ID token of the caller's single sign-on session; only such a session can use a web-identity connection. */
+  async function webIdentityOf(principal: Principal, connection: Connection) {
+    if (deps.webIdentity === undefined) {
+      throw invalidInput('credentials.web_identity_unavailable', 'direct OIDC federation is not configured');
+    }
+    const sessionId = principal.session?.id;
+    const token = sessionId === undefined ? undefined : await deps.webIdentity.idTokenOf(sessionId);
+    if (token === undefined) {
+      throw unauthenticated(
+        'credentials.web_identity_required',
+        `connection "${connection.name}" needs a single sign-on session with a valid ID token: log in again with OIDC`,
+        { details: { connection: connection.name } },
+      );
+    }
+    return { sts: deps.webIdentity.sts, webIdentityToken: token };
   }
 
   function entryFor(session: RoleSession, now: number): CacheEntry {
@@ -153,20 +199,30 @@ export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEn
 
   async function issue(principal: Principal, connection: Connection, plan: RoleSessionPlan): Promise<CacheEntry> {
     if (plan.assume === undefined) throw internal('credentials.not_assume_role', 'only role sessions are cached');
-    const master = await staticCredentials(principal, connection);
-    const issuedAt = new Date(deps.clock.now());
-    stats.stsCalls++;
-    const assumed = await deps.sts.assumeRole({
-      masterCredentials: master,
+    const request = {
       region: connection.target.region,
       endpoint: connection.target.stsEndpoint ?? connection.target.endpoint,
       roleArn: plan.assume.roleArn,
       sessionName: plan.assume.sessionName,
       durationSeconds: plan.assume.durationSeconds,
-      externalId: plan.assume.externalId,
       policy: sessionPolicyOf(plan),
       connectionName: connection.name,
-    });
+    };
+    let assumed: Awaited<ReturnType<StsGateway['assumeRole']>>;
+    const issuedAt = new Date(deps.clock.now());
+    if (connection.assumeRole?.master === 'web-identity') {
+      const { sts, webIdentityToken } = await webIdentityOf(principal, connection);
+      stats.stsCalls++;
+      assumed = await sts.assumeRoleWithWebIdentity({ ...request, webIdentityToken });
+    } else {
+      const master = await staticCredentials(principal, connection);
+      stats.stsCalls++;
+      assumed = await deps.sts.assumeRole({
+        ...request,
+        masterCredentials: master,
+        externalId: plan.assume.externalId,
+      });
+    }
     const session: RoleSession = {
       credentials: assumed.credentials,
       roleArn: plan.assume.roleArn,
@@ -197,13 +253,24 @@ export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEn
       scope.bucket,
       scope.prefix,
       scope.access,
+      scope.glue === undefined ? '' : `${scope.glue.region}/${scope.glue.catalogId ?? ''}/${scope.glue.database}`,
+      // Two rolegate sessions of one user never share a role session, even with the same role.
+      principal.session?.id,
     ].join('\u0000');
   }
 
   function refresh(key: string, principal: Principal, connection: Connection, plan: RoleSessionPlan) {
     return flights.run(key, async () => {
       const startedIn = epoch;
-      const entry = await issue(principal, connection, plan);
+      const shared = deps.sharedSessions;
+      let entry: CacheEntry;
+      if (shared === undefined) {
+        entry = await issue(principal, connection, plan);
+      } else {
+        await forgetting;
+        const owner = { userId: principal.userId, connection: connection.name };
+        entry = await shared.getOrIssue(key, owner, deps.clock.now(), () => issue(principal, connection, plan));
+      }
       // A forget that happened while STS was answering wins: the session is returned but not cached.
       if (startedIn === epoch) cache.set(key, entry);
       return entry;
@@ -239,16 +306,23 @@ export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEn
       stats.misses++;
       return (await refresh(key, principal, connection, plan)).session;
     },
-    forgetConnection(name) {
+    forgetConnection(name, reach = 'cluster') {
       epoch++;
       cache.deleteWhere((key) => key.split('\u0000')[1] === name);
+      forgetShared(reach, (shared) => shared.forgetConnection(name));
     },
-    forgetUser(userId) {
+    forgetUser(userId, reach = 'cluster') {
       epoch++;
       cache.deleteWhere((key) => key.split('\u0000')[0] === userId);
+      forgetShared(reach, (shared) => shared.forgetUser(userId));
+    },
+    forgetAll() {
+      epoch++;
+      cache.deleteWhere(() => true);
     },
     forgetUserConnection(userId, name) {
       epoch++;
+      forgetShared('cluster', (shared) => shared.forgetUserConnection(userId, name));
       cache.deleteWhere((key) => {
         const [user, conn] = key.split('\u0000');
         return user === userId && conn === name;

@@ -1,5 +1,5 @@
 import { decideDetails, decideWrite } from '../../domain/access.js';
-import type { Principal, RoleSession, Scope } from '../../domain/model.js';
+import type { GlueScope, Principal, RoleSession, Scope } from '../../domain/model.js';
 import {
   boundedDuration,
   checkNarrowingSupported,
@@ -55,7 +55,7 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
         throw permissionDenied(details.code, details.reason, { details: { connection: connectionName } });
       }
       checkNarrowingSupported(connection, narrowing);
-      const scope = narrowScope(connectionScope(connection), narrowing);
+      const scope = narrowScope(connectionScope(connection, actor), narrowing);
       const durationSeconds =
         connection.mode === 'assume-role'
           ? boundedDuration(connection, narrowing.durationSeconds, deps.minSessionSeconds ?? 900)
@@ -83,6 +83,8 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
       actor: Principal,
       connectionName: string,
       intent: 'read' | 'write',
+      /** Also grant the bound Glue database (catalog explorer and datasets kept in Glue). */
+      options: { glue?: GlueScope | undefined } = {},
     ): Promise<{ record: ConnectionRecord; session: RoleSession; scope: Scope }> {
       const record = await deps.connections.resolveForUse(actor, connectionName);
       if (intent === 'write') {
@@ -90,7 +92,8 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
         if (!write.allowed)
           throw permissionDenied(write.code, write.reason, { details: { connection: connectionName } });
       }
-      const scope = connectionScope(record.connection);
+      const base = connectionScope(record.connection, actor);
+      const scope = options.glue === undefined ? base : { ...base, glue: options.glue };
       const session = await deps.engine.obtain(actor, record.connection, record.version, scope);
       return { record, session, scope };
     },

@@ -21,6 +21,8 @@ export type ListingResponse = z.infer<typeof listingSchema>;
 export function dataRoutes(data: DataService) {
   return async (app: HttpApp) => {
     // Object bodies are streamed to S3 untouched: no parsing, no buffering, no body limit of the JSON API.
+    // The built-in JSON and text parsers go too, or they would consume a .json or .txt upload before the handler.
+    app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', (_req, _payload, done) => done(null));
 
     app.get(

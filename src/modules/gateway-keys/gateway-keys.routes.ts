@@ -17,6 +17,7 @@ export function gatewayKeysRoutes(keys: GatewayKeysService) {
     app.post(
       '/api/users/:username/gateway-keys',
       {
+        config: { audit: 'key.create' },
         schema: {
           ...tags,
           params: username,
@@ -33,7 +34,10 @@ export function gatewayKeysRoutes(keys: GatewayKeysService) {
     );
     app.delete(
       '/api/users/:username/gateway-keys/:accessKeyId',
-      { schema: { ...tags, params: z.object({ username: z.string(), accessKeyId: z.string() }) } },
+      {
+        config: { audit: 'key.revoke' },
+        schema: { ...tags, params: z.object({ username: z.string(), accessKeyId: z.string() }) },
+      },
       async (req, reply) => {
         await keys.revoke(principal(req), req.params.username, req.params.accessKeyId);
         return reply.status(204).send();

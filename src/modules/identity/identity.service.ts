@@ -34,6 +34,8 @@ export interface IdentityServiceDeps {
   readonly authCacheTtlMs?: number;
   /** Told when a user's properties or groups change, so cached role sessions are dropped. */
   readonly onUserChanged?: (userId: string) => void;
+  /** Told when one of a user's tokens is revoked (other instances drop their cached principals of the user). */
+  readonly onTokenRevoked?: (userId: string) => void;
 }
 
 export type IdentityService = ReturnType<typeof createIdentityService>;
@@ -150,6 +152,49 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     async principalById(userId: string): Promise<Principal | undefined> {
       const user = await store.findUserById(userId);
       return user === undefined ? undefined : principalOf(user);
+    },
+
+    /**
+     * Single sign-on: the user with id `userId`, or a new analyst named `username` when `userId` is undefined,
+     * member of exactly `groups` afterwards (missing groups are created: the identity provider is the source of
+     * truth for its users' groups). A new name that a user already has is refused: a login never takes over a
+     * user it is not linked to.
+     */
+    async syncFederatedUser(input: {
+      userId: string | undefined;
+      username: string;
+      groups: readonly string[];
+    }): Promise<Principal> {
+      let user: UserRecord | undefined;
+      if (input.userId !== undefined) {
+        user = await store.findUserById(input.userId);
+        if (user === undefined) throw notFound('user.not_found', 'the linked user no longer exists');
+      } else {
+        if ((await store.findUserByName(input.username)) !== undefined) {
+          throw permissionDenied(
+            'auth.oidc_user_exists',
+            `user "${input.username}" exists and is not linked to this identity provider`,
+          );
+        }
+        await this.createUserUnchecked({ username: input.username, role: 'analyst' });
+        user = await userByName(input.username);
+      }
+      const current = new Set(await store.groupsOf(user.id));
+      const wanted = new Set(input.groups.filter((g) => GROUP_NAME.test(g)));
+      let changes = 0;
+      for (const group of wanted) {
+        if (current.has(group)) continue;
+        if ((await store.findGroup(group)) === undefined) {
+          await store.createGroup({ name: group, description: 'from single sign-on', createdAt: nowIso() });
+        }
+        await store.addMember(group, user.id);
+        changes++;
+      }
+      for (const group of current) {
+        if (!wanted.has(group) && (await store.removeMember(group, user.id))) changes++;
+      }
+      if (changes > 0) changed(user.id);
+      return principalOf(user);
     },
 
     /** The principal of another user, as rolegate would see them (admins, or users asking about themselves). */
@@ -271,6 +316,17 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       if (!owned || !(await store.deleteToken(tokenId)))
         throw notFound('token.not_found', `token ${tokenId} does not exist`);
       principals.deleteWhere((p) => p.tokenId === tokenId);
+      deps.onTokenRevoked?.(user.id);
+    },
+
+    /** Drops this instance's cached principals of a user (another instance changed it). */
+    forgetCachedUser(userId: string): void {
+      principals.deleteWhere((p) => p.principal.userId === userId);
+    },
+
+    /** Drops every cached principal (changes may have been missed). */
+    forgetAllCached(): void {
+      principals.clear();
     },
 
     async me(actor: Principal): Promise<UserView> {

@@ -14,6 +14,7 @@ export interface Metrics {
   readonly bytes: Counter<'transport' | 'direction'>;
   readonly stsCalls: Counter<'outcome'>;
   readonly stsDuration: Histogram<'outcome'>;
+  readonly stsBudget: Counter<'outcome'>;
   readonly auditWrites: Counter<'sink' | 'outcome'>;
   readonly auditDuration: Histogram<'sink'>;
 }
@@ -73,6 +74,12 @@ export function createMetrics(engineStats: () => CredentialEngineStats): Metrics
       help: 'STS AssumeRole latency by outcome',
       labelNames: ['outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    stsBudget: new Counter({
+      name: 'rolegate_sts_budget_total',
+      help: 'STS calls against the per-master-identity budget: immediate, waited or rejected (sts.rate_limited)',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
     auditWrites: new Counter({

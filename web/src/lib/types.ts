@@ -117,3 +117,110 @@ export interface ErrorBody {
   requestId?: string;
   details?: Record<string, string | number | boolean>;
 }
+
+export type AuditOutcome = 'allowed' | 'denied' | 'error';
+
+/** One audit event (GET /api/audit). It never holds a secret, token or property value. */
+export interface AuditEvent {
+  seq: number;
+  id: string;
+  time: string;
+  requestId?: string;
+  actor?: string;
+  authMethod?: string;
+  sourceIp?: string;
+  userAgent?: string;
+  action: string;
+  connection?: string;
+  roleArn?: string;
+  sessionName?: string;
+  accessKeyId?: string;
+  bucket?: string;
+  key?: string;
+  bytes?: number;
+  outcome: AuditOutcome;
+  reasonCode?: string;
+  durationMs?: number;
+  details?: Record<string, string | number | boolean>;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditPage {
+  events: AuditEvent[];
+  /** Pass as `before` for the next (older) page; absent on the last page. */
+  nextBefore?: number;
+}
+
+/** GET /api/audit/verify. */
+export type ChainVerdict = { anchorSeq: number; checked: number } & (
+  | { ok: true; head: { seq: number; hash: string } }
+  | { ok: false; seq: number; reason: string }
+);
+
+/** GET /api/explain: the whole access decision, computed without touching S3 or STS. */
+export interface Explanation {
+  user: string;
+  connection: string;
+  allowed: boolean;
+  denial?: { code: string; reason: string };
+  steps: Array<{ rule: string; outcome: 'pass' | 'fail' | 'not-checked'; detail: string }>;
+  /** Names only. */
+  propertiesUsed: string[];
+  roleArn?: string;
+  sessionName?: string;
+  sessionPolicy?: unknown;
+  key?: string;
+  path: 'fast' | 'slow' | 'none';
+}
+
+export type RoleSource = { kind: 'idp'; provider: string } | { kind: 'property'; property: string };
+
+/** GET /api/me/roles. */
+export interface EntitledRoles {
+  roles: Array<{ roleArn: string; sources: RoleSource[] }>;
+  /** Present when signed in with a session token. */
+  session?: { id: string; roleArn?: string };
+}
+
+export interface SessionView {
+  id: string;
+  name: string;
+  roleArn: string | null;
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** Returned once, by session creation. */
+export interface CreatedSession extends SessionView {
+  token: string;
+}
+
+/** GET /api/me/fast-path: per usable connection, whether credentials are vended (`direct`) or not. */
+export interface FastPath {
+  connections: Array<{
+    name: string;
+    access: 'direct' | 'gateway';
+    reason?: string;
+    bucket: string;
+    path: string;
+    region: string;
+    endpoint?: string;
+    forcePathStyle: boolean;
+    readOnly: boolean;
+  }>;
+  /** The S3 gateway, when it runs. */
+  gateway?: { endpoint: string; region: string };
+}
+export type FastPathEntry = FastPath['connections'][number];
+
+export interface GatewayKey {
+  accessKeyId: string;
+  name: string;
+  createdAt: string;
+}
+
+/** Returned once, by gateway key creation. */
+export interface IssuedGatewayKey extends GatewayKey {
+  secretAccessKey: string;
+}

@@ -3,6 +3,7 @@ import { Empty, ErrorNotice, Loading, PageTitle } from '../components/ui';
 import { seg } from '../lib/api';
 import { baseName, breadcrumbs, formatBytes, formatDate } from '../lib/format';
 import { Link, useRouter } from '../lib/router';
+import { saveBlob } from '../lib/save';
 import { useSession } from '../lib/session';
 import type { ConnectionView, Listing } from '../lib/types';
 import { useResource } from '../lib/use-resource';
@@ -36,13 +37,7 @@ export function BrowserPage({ name }: { name: string }) {
   async function download(key: string) {
     setActionError(undefined);
     try {
-      const blob = await api.blob(objectPath(key));
-      const url = URL.createObjectURL(blob);
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = baseName(key);
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveBlob(await api.blob(objectPath(key)), baseName(key));
     } catch (err) {
       setActionError(err);
     }

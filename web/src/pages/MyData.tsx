@@ -1,14 +1,20 @@
-import { Empty, ErrorNotice, Loading, PageTitle } from '../components/ui';
-import { admits } from '../lib/connection-form';
+import { useState } from 'react';
+import { Empty, ErrorNotice, Field, Loading, PageTitle } from '../components/ui';
 import { Link } from '../lib/router';
 import { useSession } from '../lib/session';
-import type { ConnectionView } from '../lib/types';
+import type { ConnectionView, FastPath } from '../lib/types';
 import { useResource } from '../lib/use-resource';
+import { ToolSnippets } from './ToolSnippets';
 
-/** The connections I may use; each opens a browser of its data. */
+/** The connections I may use; each opens a browser of its data, and each has snippets for the usual tools. */
 export function MyDataPage() {
   const { api, me } = useSession();
   const mine = useResource('me/connections', () => api.get<ConnectionView[]>('/api/me/connections'));
+  const fastPath = useResource('me/fast-path', () => api.get<FastPath>('/api/me/fast-path'));
+  const [chosen, setChosen] = useState<string>();
+  const entries = fastPath.data?.connections ?? [];
+  const entry = entries.find((e) => e.name === chosen) ?? entries[0];
+  const accessOf = (name: string) => entries.find((e) => e.name === name)?.access;
   return (
     <section>
       <PageTitle title="My data">My data</PageTitle>
@@ -35,11 +41,35 @@ export function MyDataPage() {
               </p>
               <p>
                 {c.readOnly ? <span className="badge">read-only</span> : <span className="badge">read-write</span>}{' '}
-                {admits(c.detailsReadableBy, me.groups) && <span className="badge">fast path</span>}
+                {accessOf(c.name) === 'direct' && <span className="badge">fast path</span>}
+                {accessOf(c.name) === 'gateway' && <span className="badge">via the gateway</span>}
               </p>
             </li>
           ))}
         </ul>
+      )}
+      <ErrorNotice error={fastPath.error} />
+      {entry && (
+        <section className="panel" aria-labelledby="use-title">
+          <h2 id="use-title">Use from code</h2>
+          <Field label="Connection">
+            {(props) => (
+              <select
+                {...props}
+                name="snippetConnection"
+                value={entry.name}
+                onChange={(e) => setChosen(e.target.value)}
+              >
+                {entries.map((e) => (
+                  <option key={e.name} value={e.name}>
+                    {e.name}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <ToolSnippets key={entry.name} entry={entry} gateway={fastPath.data?.gateway} />
+        </section>
       )}
     </section>
   );

@@ -1,10 +1,14 @@
-import { admits, describeRule } from '../lib/connection-form';
+import { ErrorNotice } from '../components/ui';
 import { useSession } from '../lib/session';
-import type { ConnectionView } from '../lib/types';
+import type { ConnectionView, FastPath } from '../lib/types';
+import { useResource } from '../lib/use-resource';
+import { ToolSnippets } from './ToolSnippets';
 
 /** How to use a connection outside the browser. Never contains a token: `$ROLEGATE_TOKEN` stands for it. */
 export function Snippets({ connection, prefix }: { connection: ConnectionView; prefix: string }) {
-  const { me } = useSession();
+  const { api } = useSession();
+  const fastPath = useResource('me/fast-path', () => api.get<FastPath>('/api/me/fast-path'));
+  const entry = fastPath.data?.connections.find((c) => c.name === connection.name);
   const origin = window.location.origin;
   const base = `$ROLEGATE/api/connections/${encodeURIComponent(connection.name)}`;
   const auth = '-H "Authorization: Bearer $ROLEGATE_TOKEN"';
@@ -25,8 +29,14 @@ export function Snippets({ connection, prefix }: { connection: ConnectionView; p
           `curl ${auth} -T example.csv "${base}/object?key=${q(key)}"`,
           `curl ${auth} -X DELETE "${base}/object?key=${q(key)}"`,
         ]),
+    ...(entry?.access === 'direct'
+      ? [
+          '# your role session itself (fast path)',
+          `curl ${auth} -X POST "${base}/credentials"`,
+          '# → AccessKeyId, SecretAccessKey, SessionToken, Expiration, region, endpoint, bucket, prefix',
+        ]
+      : []),
   ].join('\n');
-  const fast = admits(connection.detailsReadableBy, me.groups);
   return (
     <section className="panel" aria-labelledby="snippets-title">
       <h2 id="snippets-title">Use it from code</h2>
@@ -34,26 +44,9 @@ export function Snippets({ connection, prefix }: { connection: ConnectionView; p
       <pre>
         <code>{rest}</code>
       </pre>
-      <h3>Fast path</h3>
-      {fast ? (
-        <>
-          <p>
-            You may receive the role session itself and talk to S3 directly. The keys reach only{' '}
-            <code>
-              s3://{connection.bucket}/{connection.path}
-            </code>
-            , even outside rolegate.
-          </p>
-          <pre>
-            <code>{`curl ${auth} -X POST "${base}/credentials"\n# → AccessKeyId, SecretAccessKey, SessionToken, Expiration, region, endpoint, bucket, prefix`}</code>
-          </pre>
-        </>
-      ) : (
-        <p className="muted">
-          Not for you on this connection (details readable by: {describeRule(connection.detailsReadableBy)}): use the
-          REST calls above, which act with your role session inside rolegate.
-        </p>
-      )}
+      <h3>Tools</h3>
+      <ErrorNotice error={fastPath.error} />
+      {entry && <ToolSnippets entry={entry} gateway={fastPath.data?.gateway} />}
     </section>
   );
 }

@@ -1,0 +1,295 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateOpenIDConnectProviderCommand,
+  CreateRoleCommand,
+  DeleteOpenIDConnectProviderCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CredentialsResponse } from '../../src/modules/credentials/credentials.routes.js';
+import type { OidcLoginResponse } from '../../src/modules/federation/oidc.routes.js';
+import type { EntitledRolesResponse } from '../../src/modules/federation/sessions.routes.js';
+import { startTestOpenIdProvider, type TestOidcClient, type TestOpenIdProvider } from '../harness/oidc-provider.js';
+import { findLeaks, startTestRolegate, type TestRolegate, uniqueSuffix } from '../harness/rolegate.js';
+
+const sfx = uniqueSuffix();
+// The test plays the browser: it follows the provider's redirect to rolegate's real address itself.
+const rolegateClient: TestOidcClient = {
+  clientId: `rolegate-${sfx}`,
+  clientSecret: `rolegate-secret-${sfx}-0123456789abcdef`,
+  redirectUri: 'http://127.0.0.1/auth/oidc/callback',
+};
+const cliClient: TestOidcClient = {
+  clientId: `rolegate-cli-${sfx}`,
+  clientSecret: `cli-secret-${sfx}-0123456789abcdef`,
+  redirectUri: 'http://127.0.0.1/cli-callback',
+};
+const otherClient: TestOidcClient = {
+  clientId: `other-app-${sfx}`,
+  clientSecret: `other-secret-${sfx}-0123456789abcdef`,
+  redirectUri: 'http://127.0.0.1/other',
+};
+const dana = `dana-${sfx}`;
+const webConn = `s3-web-${sfx}`;
+
+let op: TestOpenIdProvider;
+let rg: TestRolegate;
+let iam: IAMClient;
+let providerArn: string | undefined;
+let webRoleArn: string;
+let secretDir: string | undefined;
+
+beforeAll(async () => {
+  webRoleArn = `arn:aws:iam:::role/rg-${sfx}-web`;
+  op = await startTestOpenIdProvider(
+    [rolegateClient, cliClient, otherClient],
+    [
+      { sub: dana, preferred_username: dana, groups: [`analysts-${sfx}`, '/not/a/group'], roles: [webRoleArn] },
+      { sub: `alice-sub-${sfx}`, preferred_username: 'alice' },
+    ],
+  );
+  // The client secret comes from a file (or ROLEGATE_OIDC_CLIENT_SECRET), never from the configuration itself.
+  secretDir = mkdtempSync(join(tmpdir(), 'rolegate-oidc-secret-'));
+  writeFileSync(join(secretDir, 'client-secret'), `${rolegateClient.clientSecret}\n`, { mode: 0o600 });
+  rg = await startTestRolegate({
+    config: {
+      federation: {
+        oidc: {
+          issuer: op.issuer,
+          clientId: rolegateClient.clientId,
+          clientSecretFile: join(secretDir, 'client-secret'),
+          redirectUri: rolegateClient.redirectUri,
+          extraAudiences: [cliClient.clientId],
+          mode: 'direct',
+        },
+      },
+    },
+  });
+  rg.secrets.add(rolegateClient.clientSecret);
+  rg.secrets.add(cliClient.clientSecret);
+
+  // RGW trusts the provider (Url = iss exactly; ClientIDList checked against aud) and a role trusts it.
+  iam = new IAMClient({ endpoint: rg.backend.endpoint, region: rg.backend.region, credentials: rg.backend.admin });
+  providerArn = (
+    await iam.send(
+      new CreateOpenIDConnectProviderCommand({
+        Url: op.issuer,
+        ClientIDList: [rolegateClient.clientId, cliClient.clientId],
+        ThumbprintList: [op.thumbprint],
+      }),
+    )
+  ).OpenIDConnectProviderArn;
+  const host = op.issuer.replace(/^https?:\/\//, '');
+  await iam.send(
+    new CreateRoleCommand({
+      RoleName: `rg-${sfx}-web`,
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Federated: [`arn:aws:iam:::oidc-provider/${host}`] },
+            Action: ['sts:AssumeRoleWithWebIdentity'],
+            Condition: { StringEquals: { [`${host}:sub`]: dana } },
+          },
+        ],
+      }),
+    }),
+  );
+  await iam.send(
+    new PutRolePolicyCommand({
+      RoleName: `rg-${sfx}-web`,
+      PolicyName: 'bucket',
+      PolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['s3:*'],
+            Resource: [`arn:aws:s3:::${rg.seed.bucket}`, `arn:aws:s3:::${rg.seed.bucket}/*`],
+          },
+        ],
+      }),
+    }),
+  );
+  const res = await rg.api(rg.tokens.admin, 'POST', '/api/connections', {
+    name: webConn,
+    bucket: rg.seed.bucket,
+    region: rg.backend.region,
+    endpoint: rg.backend.endpoint,
+    forcePathStyle: true,
+    homeDirectories: true,
+    detailsReadableBy: 'everyone',
+    credentials: { mode: 'assume-role', roleArn: '${sessionRole}', master: 'web-identity', durationSeconds: 3600 },
+  });
+  expect(res.status, res.text).toBe(201);
+});
+
+afterAll(async () => {
+  if (providerArn !== undefined) {
+    await iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: providerArn })).catch(() => {});
+  }
+  iam?.destroy();
+  await rg?.close();
+  await op?.close();
+  if (secretDir !== undefined) rmSync(secretDir, { recursive: true, force: true });
+});
+
+/** A browser login through rolegate: /auth/oidc/login → provider → /auth/oidc/callback. */
+async function browserLogin(login: string, options: { dropStateCookie?: boolean } = {}) {
+  const start = await fetch(`${rg.url}/auth/oidc/login`, { redirect: 'manual' });
+  expect(start.status).toBe(302);
+  const stateCookie = (start.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
+  const back = await op.authorize(start.headers.get('location') ?? '', login, rolegateClient.redirectUri);
+  const res = await fetch(`${rg.url}/auth/oidc/callback${back.search}`, {
+    headers: { accept: 'application/json', ...(options.dropStateCookie ? {} : { cookie: stateCookie }) },
+  });
+  const text = await res.text();
+  rg.bodies.push(text);
+  if (res.status === 200) rg.secrets.add((JSON.parse(text) as OidcLoginResponse).token);
+  return { status: res.status, text, json: res.status === 200 ? (JSON.parse(text) as OidcLoginResponse) : undefined };
+}
+
+async function loginEvents() {
+  await rg.app.trail.flush();
+  const rows = await rg.app.db.selectFrom('audit_events').select('event').execute();
+  return rows.map((r) => JSON.parse(r.event) as Record<string, unknown>).filter((e) => e.action === 'auth.login');
+}
+
+let session: OidcLoginResponse;
+
+describe('browser login (authorization code + PKCE)', () => {
+  it('creates the user on first login with groups and entitled roles from the ID token', async () => {
+    const res = await browserLogin(dana);
+    expect(res.status, res.text).toBe(200);
+    session = res.json as OidcLoginResponse;
+    expect(session).toMatchObject({ username: dana, roleArn: webRoleArn });
+    expect(session.token).toMatch(/^rgs_/);
+
+    const me = await rg.api(session.token, 'GET', '/api/me');
+    expect(me.json).toMatchObject({ username: dana, role: 'analyst', groups: [`analysts-${sfx}`] });
+    const roles = (await rg.api(session.token, 'GET', '/api/me/roles')).json as EntitledRolesResponse;
+    expect(roles.roles).toEqual([{ roleArn: webRoleArn, sources: [{ kind: 'idp', provider: 'oidc' }] }]);
+    expect(roles.session?.roleArn).toBe(webRoleArn);
+  });
+
+  it('refuses a callback whose state this browser did not start', async () => {
+    const res = await browserLogin(dana, { dropStateCookie: true });
+    expect(res.status).toBe(401);
+    expect(JSON.parse(res.text)).toMatchObject({ code: 'auth.oidc_state_mismatch' });
+  });
+
+  it('never takes over an existing local user of the same name', async () => {
+    const res = await browserLogin(`alice-sub-${sfx}`);
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.text)).toMatchObject({ code: 'auth.oidc_user_exists' });
+  });
+
+  it('answers a browser with a page that hands the token to the web UI, not in a URL', async () => {
+    const start = await fetch(`${rg.url}/auth/oidc/login`, { redirect: 'manual' });
+    const cookie = (start.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
+    const back = await op.authorize(start.headers.get('location') ?? '', dana, rolegateClient.redirectUri);
+    const res = await fetch(`${rg.url}/auth/oidc/callback${back.search}`, { headers: { cookie } });
+    const html = await res.text();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toMatch(/^default-src 'none'; script-src 'sha256-/);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const token = /"(rgs_[A-Za-z0-9_-]+)"/.exec(html)?.[1];
+    expect(token).toBeDefined();
+    rg.secrets.add(token ?? '');
+    expect(html).toContain("sessionStorage.setItem('rolegate.token'");
+  });
+});
+
+describe('direct mode: AssumeRoleWithWebIdentity with the session’s ID token', () => {
+  it('issues role sessions without master credentials, scoped to the user’s home', async () => {
+    const res = await rg.api(session.token, 'POST', `/api/connections/${webConn}/credentials`);
+    expect(res.status, res.text).toBe(200);
+    const c = res.json as CredentialsResponse;
+    rg.secrets.add(c.SecretAccessKey);
+    if (c.SessionToken) rg.secrets.add(c.SessionToken);
+    const s3 = new S3Client({
+      endpoint: rg.backend.endpoint,
+      region: rg.backend.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken },
+    });
+    const key = `home/${dana}/direct-${sfx}.txt`;
+    await s3.send(new PutObjectCommand({ Bucket: rg.seed.bucket, Key: key, Body: 'direct' }));
+    // The session policy still scopes down: the role allows the whole bucket, the session only the home.
+    await expect(s3.send(new ListObjectsV2Command({ Bucket: rg.seed.bucket, Prefix: 'sales/' }))).rejects.toThrow();
+    s3.destroy();
+
+    // RGW's ops log: the write was made by the web identity's shadow user, not by the master user.
+    const entry = readFileSync(join(rg.backend.dir, 'log', 'ops.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => {
+        try {
+          return JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          return undefined;
+        }
+      })
+      .filter((e) => e !== undefined && String(e.uri ?? '').includes(`direct-${sfx}.txt`))
+      .pop();
+    expect(entry).toMatchObject({ user: `$oidc$${dana}`, authentication_type: 'STS' });
+    expect(JSON.stringify(entry)).not.toContain(rg.backend.master.accessKeyId);
+  });
+
+  it('refuses a session that holds no ID token (created with a token, not by a login)', async () => {
+    const created = await rg.api(session.token, 'POST', '/api/sessions', { name: 'plain' });
+    expect(created.status, created.text).toBe(201);
+    const plain = (created.json as { token: string }).token;
+    rg.secrets.add(plain);
+    const res = await rg.api(plain, 'POST', `/api/connections/${webConn}/credentials`);
+    expect(res.status).toBe(401);
+    expect(res.json).toMatchObject({ code: 'credentials.web_identity_required' });
+  });
+});
+
+describe('ID-token login (CLI)', () => {
+  it('signs in with an ID token issued to the CLI client', async () => {
+    const idToken = await op.idTokenFor(cliClient, dana);
+    rg.secrets.add(idToken);
+    const res = await rg.api(undefined, 'POST', '/api/auth/oidc/token', { idToken });
+    expect(res.status, res.text).toBe(200);
+    const login = res.json as OidcLoginResponse;
+    rg.secrets.add(login.token);
+    expect(login.username).toBe(dana);
+    const me = await rg.api(login.token, 'GET', '/api/me');
+    expect(me.json).toMatchObject({ username: dana });
+  });
+
+  it('refuses a token for another audience, and a forged one', async () => {
+    const foreign = await op.idTokenFor(otherClient, dana);
+    rg.secrets.add(foreign);
+    const res = await rg.api(undefined, 'POST', '/api/auth/oidc/token', { idToken: foreign });
+    expect(res.status).toBe(401);
+    expect(res.json).toMatchObject({ code: 'auth.oidc_invalid_token' });
+    const [h, p] = foreign.split('.');
+    const forged = `${h}.${p}.${Buffer.from('not a signature').toString('base64url')}`;
+    const refused = await rg.api(undefined, 'POST', '/api/auth/oidc/token', { idToken: forged });
+    expect(refused.status).toBe(401);
+  });
+
+  it('audits every login with method oidc, allowed and denied, and never a token', async () => {
+    const events = await loginEvents();
+    expect(events.filter((e) => e.outcome === 'allowed' && e.actor === dana).length).toBeGreaterThanOrEqual(3);
+    const denied = events.filter((e) => e.outcome === 'denied').map((e) => e.reasonCode);
+    expect(denied).toEqual(
+      expect.arrayContaining(['auth.oidc_state_mismatch', 'auth.oidc_user_exists', 'auth.oidc_invalid_token']),
+    );
+    expect(events.every((e) => e.authMethod === 'oidc')).toBe(true);
+    expect(
+      findLeaks(
+        rg,
+        (body) => body.includes('"token":"rgs_') || body.includes('SecretAccessKey') || body.includes('rolegate.token'),
+      ),
+    ).toEqual([]);
+  });
+});
