@@ -29,6 +29,9 @@ import { createDatasetStorage } from './modules/catalog/dataset-storage.js';
 import { datasetsRoutes } from './modules/catalog/datasets.routes.js';
 import { createDatasetsService } from './modules/catalog/datasets.service.js';
 import { createCluster } from './modules/cluster/cluster.js';
+import { configRoutes } from './modules/config-as-code/config.routes.js';
+import { createConfigService } from './modules/config-as-code/config.service.js';
+import { connectionTestRoutes } from './modules/connections/connection-test.js';
 import { connectionsRoutes } from './modules/connections/connections.routes.js';
 import { type ConnectionsService, createConnectionsService } from './modules/connections/connections.service.js';
 import { createConnectionStore } from './modules/connections/connections.store.js';
@@ -170,6 +173,22 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
   });
   cluster.follow({ identity, connections, engine });
+  // Config as code applies through its own transaction-bound stores; caches here and elsewhere learn after commit.
+  const configAsCode = createConfigService({
+    db,
+    box,
+    clock,
+    onUserChanged: (userId) => {
+      identity.forgetCachedUser(userId);
+      engine.forgetUser(userId);
+      cluster.publish({ kind: 'user', userId });
+    },
+    onConnectionChanged: (name) => {
+      connections.forgetCached(name);
+      engine.forgetConnection(name);
+      cluster.publish({ kind: 'connection', name });
+    },
+  });
   const auditStore = createAuditStore(db);
   const trail = createAuditTrail({
     // Relative file-sink paths live in the data directory, beside the store.
@@ -246,6 +265,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     objects: createObjectsService({ credentials, s3 }),
     multipart,
     connections,
+    mounts,
     keys: gatewayKeys,
     logger,
     clock,
@@ -268,6 +288,8 @@ export async function createApp(options: AppOptions): Promise<App> {
       ...(oidc && oidcLogins ? [oidcRoutes(oidcLogins, { redirectUri: oidc.redirectUri })] : []),
       mountsRoutes(mounts),
       connectionsRoutes(connections),
+      configRoutes(configAsCode),
+      connectionTestRoutes({ identity, connections, data }),
       credentialsRoutes(credentials),
       dataRoutes(data),
       catalogRoutes(catalog),

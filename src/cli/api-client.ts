@@ -1,3 +1,6 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import type { NarrowingRequest } from '../domain/narrowing.js';
 import type { CredentialsResponse } from '../modules/credentials/credentials.routes.js';
 import type { ExecTokenResponse, FastPathResponse, RevocationResponse } from '../modules/fastpath/fastpath.routes.js';
@@ -41,6 +44,10 @@ export interface RolegateClient {
   request<T>(method: string, path: string, body?: unknown): Promise<T>;
   /** A route that answers text (exports), returned as it came. */
   requestText(method: string, path: string): Promise<string>;
+  /** Streams a local file as the raw body of a route (dataset writes), with its length; answers the JSON reply. */
+  uploadFile<T>(method: 'PUT' | 'POST', path: string, file: string, signal?: AbortSignal): Promise<T>;
+  /** A route's body as a stream (dataset reads), once the status says it succeeded. */
+  download(path: string, signal?: AbortSignal): Promise<Readable>;
 }
 
 export interface ApiClientOptions {
@@ -74,22 +81,42 @@ export function createApiClient(options: ApiClientOptions): RolegateClient {
       throw new ApiError(0, 'client.unreachable', `cannot reach rolegate at ${base}: ${why}`);
     }
     const text = await res.text();
-    if (!res.ok) {
-      let json: unknown;
-      try {
-        json = text === '' ? undefined : JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
-      const e = (json ?? {}) as { code?: unknown; message?: unknown; requestId?: unknown };
-      throw new ApiError(
-        res.status,
-        typeof e.code === 'string' ? e.code : `http.${res.status}`,
-        typeof e.message === 'string' ? e.message : `rolegate answered ${res.status} to ${method} ${path}`,
-        typeof e.requestId === 'string' ? e.requestId : undefined,
-      );
-    }
+    if (!res.ok) throw failure(res, text, method, path);
     return text;
+  }
+
+  function failure(res: Response, text: string, method: string, path: string): ApiError {
+    let json: unknown;
+    try {
+      json = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    const e = (json ?? {}) as { code?: unknown; message?: unknown; requestId?: unknown };
+    return new ApiError(
+      res.status,
+      typeof e.code === 'string' ? e.code : `http.${res.status}`,
+      typeof e.message === 'string' ? e.message : `rolegate answered ${res.status} to ${method} ${path}`,
+      typeof e.requestId === 'string' ? e.requestId : undefined,
+    );
+  }
+
+  /** No overall timeout: a large upload or download takes as long as it takes; `signal` stops it. */
+  async function stream(method: string, path: string, init: RequestInit & { duplex?: 'half' }): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(`${base}${path}`, {
+        ...init,
+        method,
+        headers: { authorization: `Bearer ${options.token}`, ...(init.headers as Record<string, string>) },
+      });
+    } catch (e) {
+      if (init.signal?.aborted) throw e;
+      const why = e instanceof Error ? e.message : String(e);
+      throw new ApiError(0, 'client.unreachable', `cannot reach rolegate at ${base}: ${why}`);
+    }
+    if (!res.ok) throw failure(res, await res.text(), method, path);
+    return res;
   }
 
   const narrowingBody = (n: NarrowingRequest | undefined) => {
@@ -115,5 +142,25 @@ export function createApiClient(options: ApiClientOptions): RolegateClient {
     createSession: (body) => request('POST', '/api/sessions', body),
     request,
     requestText: (method, path) => send(method, path),
+    async uploadFile<T>(method: 'PUT' | 'POST', path: string, file: string, signal?: AbortSignal): Promise<T> {
+      const { size } = await stat(file);
+      const res = await stream(method, path, {
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-length': String(size),
+          accept: 'application/json',
+        },
+        body: Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>,
+        duplex: 'half',
+        signal,
+      });
+      return JSON.parse((await res.text()) || 'null') as T;
+    },
+    async download(path, signal) {
+      const res = await stream('GET', path, { signal });
+      return res.body === null
+        ? Readable.from([])
+        : Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+    },
   };
 }

@@ -5,7 +5,10 @@ import { ApiError } from './api-client.js';
 import { ClientConfigError } from './client-config.js';
 import { AUDIT_USAGE, auditCommand } from './commands/audit.js';
 import { AWS_CONFIG_USAGE, awsConfigCommand } from './commands/aws-config.js';
+import { CATALOG_USAGE, catalogCommand } from './commands/catalog.js';
+import { APPLY_USAGE, applyCommand, EXPORT_USAGE, exportCommand } from './commands/config.js';
 import { CREDENTIALS_USAGE, credentialsCommand } from './commands/credentials.js';
+import { DATASETS_USAGE, datasetsCommand } from './commands/datasets.js';
 import { EXEC_USAGE, execCommand } from './commands/exec.js';
 import { EXPLAIN_USAGE, explainCommand } from './commands/explain.js';
 import { GATEWAY_KEYS_USAGE, gatewayKeysCommand } from './commands/gateway-keys.js';
@@ -23,6 +26,7 @@ commands:
   init [--config FILE] [--admin NAME]   create the first administrator and print its API token (once)
   demo [--port N] [--check]             local S3+STS, demo data and users, rolegate on localhost
   login --url URL --token T             remember rolegate's URL and your API token (~/.config/rolegate)
+  login --oidc [--url URL] [--open]     sign in with your identity provider (browser; loopback redirect)
   credentials --connection C [--format process|env|json|iceberg|uc] [--prefix P] [--read-only] [--duration S]
                                         temporary credentials for one connection
   aws-config [--write]                  ~/.aws/config profiles (credential_process) for your connections
@@ -34,8 +38,13 @@ commands:
   assume ROLE                           start a session with ROLE: eval "$(rolegate assume ROLE)"
   gateway-keys create|list|revoke       keys for the S3 gateway
   audit verify|export|search            the audit trail: chain check, export, search
+  datasets create|list|describe|delete|write|read
+                                        managed datasets (PROJECT.NAME): metadata, atomic writes, reads
+  catalog bind|unbind|databases|tables  a connection's catalog (internal or AWS Glue) and its explorer
   explain --user U --connection C [--key K] [--write]
                                         the whole access decision, without touching S3
+  apply -f FILE [--dry-run]             config as code: declare groups, users, connections, mounts
+  export [-o FILE]                      the current state in the format apply reads
   help [COMMAND]                        this text, or a command's
 `;
 
@@ -52,6 +61,10 @@ const CLIENT_COMMANDS: Record<string, { run: (args: string[], ctx: CliContext) =
   'gateway-keys': { run: gatewayKeysCommand, usage: GATEWAY_KEYS_USAGE },
   audit: { run: auditCommand, usage: AUDIT_USAGE },
   explain: { run: explainCommand, usage: EXPLAIN_USAGE },
+  apply: { run: applyCommand, usage: APPLY_USAGE },
+  export: { run: exportCommand, usage: EXPORT_USAGE },
+  datasets: { run: datasetsCommand, usage: DATASETS_USAGE },
+  catalog: { run: catalogCommand, usage: CATALOG_USAGE },
 };
 
 async function clientCommand(name: string, args: string[]): Promise<number> {

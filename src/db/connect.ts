@@ -59,8 +59,19 @@ export async function connectDatabase(url: string, options: { poolSize?: number 
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  sqliteHandles.set(db, sqlite);
   await migrateToLatest(db);
   return db;
+}
+
+const sqliteHandles = new WeakMap<Db, SqliteDatabase.Database>();
+
+/**
+ * The better-sqlite3 handle behind a SQLite store, for the one hot write path (audit appends) that uses a
+ * prepared statement directly instead of building a query per batch. Undefined on PostgreSQL.
+ */
+export function sqliteHandleOf(db: Db): SqliteDatabase.Database | undefined {
+  return sqliteHandles.get(db);
 }
 
 /** True when a database error is a uniqueness violation (both SQLite and PostgreSQL spellings). */

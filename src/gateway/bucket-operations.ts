@@ -4,6 +4,7 @@ import { s3ErrorOf } from '../errors/s3-error-code.js';
 import type { ConnectionsService } from '../modules/connections/connections.service.js';
 import type { MultipartService } from '../modules/data/multipart.service.js';
 import type { ObjectListing, ObjectsService } from '../modules/data/objects.service.js';
+import type { MountsService } from '../modules/federation/mounts.service.js';
 import { type Exchange, sendEmpty, sendXml, smallBody } from './exchange.js';
 import { uriEncode } from './sigv4.js';
 import { childText, el, optional, parseXml, type XmlChild } from './xml.js';
@@ -12,7 +13,14 @@ export interface GatewayServices {
   readonly objects: ObjectsService;
   readonly multipart: MultipartService;
   readonly connections: Pick<ConnectionsService, 'listUsable'>;
+  /** The mounts behind the read-only `mnt` bucket (src/gateway/mount-operations.ts). */
+  readonly mounts: GatewayMounts;
 }
+
+export type GatewayMounts = Pick<MountsService, 'visibleTo' | 'open'>;
+
+/** The bucket the mounts a user can see appear under; it shadows a connection of that name in the gateway. */
+export const MOUNT_BUCKET = 'mnt';
 
 /** DeleteObjects takes at most 1000 keys of at most 1024 bytes: 2 MiB bounds any valid body. */
 const MAX_DELETE_BODY = 2 * 1024 * 1024;
@@ -20,7 +28,7 @@ const MAX_DELETE_KEYS = 1000;
 
 const bucketOf = (x: Exchange): string => x.target.bucket as string;
 
-function maxKeysOf(x: Exchange, name: string): number | undefined {
+export function maxKeysOf(x: Exchange, name: string): number | undefined {
   const raw = x.query.get(name);
   if (raw === undefined) return undefined;
   if (!/^\d{1,9}$/.test(raw)) throw invalidInput('gateway.invalid_argument', `${name} must be a non-negative integer`);
@@ -28,7 +36,7 @@ function maxKeysOf(x: Exchange, name: string): number | undefined {
 }
 
 /** `encoding-type=url`: keys and prefixes are URL-encoded in the answer (how clients survive odd characters). */
-function encoderOf(x: Exchange): (value: string | undefined) => string | undefined {
+export function encoderOf(x: Exchange): (value: string | undefined) => string | undefined {
   const encodingType = x.query.get('encoding-type');
   if (encodingType !== undefined && encodingType !== 'url') {
     throw invalidInput('gateway.invalid_argument', 'encoding-type must be url');
@@ -60,7 +68,16 @@ function contentsOf(
 }
 
 export async function listBuckets(x: Exchange, s: GatewayServices): Promise<void> {
-  const usable = await s.connections.listUsable(x.principal);
+  const [usable, mounts] = await Promise.all([s.connections.listUsable(x.principal), s.mounts.visibleTo(x.principal)]);
+  // `mnt` is listed when the user can see a mount; a connection of that name is shadowed by it.
+  const buckets = usable
+    .filter((c) => c.name !== MOUNT_BUCKET)
+    .map((c) => ({ name: c.name, createdAt: new Date(c.createdAt).toISOString() }));
+  if (mounts.length > 0) {
+    const first = mounts.reduce((a, m) => (m.createdAt < a ? m.createdAt : a), mounts[0]?.createdAt ?? '');
+    buckets.push({ name: MOUNT_BUCKET, createdAt: new Date(first).toISOString() });
+    buckets.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
   sendXml(
     x,
     200,
@@ -68,7 +85,7 @@ export async function listBuckets(x: Exchange, s: GatewayServices): Promise<void
       owner(x),
       el(
         'Buckets',
-        usable.map((c) => el('Bucket', [el('Name', c.name), el('CreationDate', new Date(c.createdAt).toISOString())])),
+        buckets.map((b) => el('Bucket', [el('Name', b.name), el('CreationDate', b.createdAt)])),
       ),
     ]),
   );

@@ -15,9 +15,10 @@ import type { Clock } from '../lib/clock.js';
 import { type RequestContext, runWithRequestContext } from '../lib/request-context.js';
 import type { AuditTrail } from '../modules/audit/audit-trail.js';
 import type { GatewayKeysService } from '../modules/gateway-keys/gateway-keys.service.js';
-import type { GatewayServices } from './bucket-operations.js';
 import * as bucketOps from './bucket-operations.js';
+import { type GatewayServices, MOUNT_BUCKET } from './bucket-operations.js';
 import type { Exchange } from './exchange.js';
+import { mountHandler } from './mount-operations.js';
 import * as objectOps from './object-operations.js';
 import { type Operation, selectOperation, type Target, targetOf } from './router.js';
 import { headerMap, parseAuthentication, parseQuery, verifySignature } from './sigv4.js';
@@ -181,7 +182,7 @@ export function createS3Gateway(deps: S3GatewayDeps): S3Gateway {
         signal: disconnected.signal,
       };
       if (!WITH_BODY.has(operation)) req.resume();
-      await HANDLERS[operation](exchange, deps);
+      await (target.bucket === MOUNT_BUCKET ? mountHandler(operation) : HANDLERS[operation])(exchange, deps);
       outcome = { status: res.statusCode };
     } catch (error) {
       outcome = sendError(req, res, requestId, error, path);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -10,6 +10,8 @@ import {
 } from '@aws-sdk/client-iam';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loginCommand } from '../../src/cli/commands/login.js';
+import type { CliContext } from '../../src/cli/context.js';
 import type { CredentialsResponse } from '../../src/modules/credentials/credentials.routes.js';
 import type { OidcLoginResponse } from '../../src/modules/federation/oidc.routes.js';
 import type { EntitledRolesResponse } from '../../src/modules/federation/sessions.routes.js';
@@ -249,6 +251,120 @@ describe('direct mode: AssumeRoleWithWebIdentity with the session’s ID token',
     const res = await rg.api(plain, 'POST', `/api/connections/${webConn}/credentials`);
     expect(res.status).toBe(401);
     expect(res.json).toMatchObject({ code: 'credentials.web_identity_required' });
+  });
+});
+
+/**
+ * `rolegate login --oidc` in-process, the test playing the browser: it opens the URL the CLI prints, signs in
+ * at the provider, and follows rolegate's redirect to the CLI's loopback listener.
+ */
+function cliLogin(args: string[] = []) {
+  const home = mkdtempSync(join(tmpdir(), 'rolegate-cli-login-'));
+  const out = { stdout: '', stderr: '' };
+  const ctx: CliContext = {
+    env: { XDG_CONFIG_HOME: home },
+    stdout: (t) => {
+      out.stdout += t;
+    },
+    stderr: (t) => {
+      out.stderr += t;
+    },
+    client: () => Promise.reject(new Error('not used')),
+    gateway: () => {
+      throw new Error('not used');
+    },
+    selfCommand: [],
+  };
+  const done = loginCommand(['--oidc', '--url', rg.url, '--timeout', '30', ...args], ctx);
+  const printedUrl = async () => {
+    for (let i = 0; i < 200 && !/^ {2}http\S+$/m.test(out.stderr); i++) await new Promise((r) => setTimeout(r, 25));
+    const url = /^ {2}(http\S+)$/m.exec(out.stderr)?.[1];
+    expect(url, out.stderr).toBeDefined();
+    return url as string;
+  };
+  /** The browser's part, up to rolegate's redirect to the loopback listener (not followed). */
+  const browser = async () => {
+    const start = await fetch(await printedUrl(), { redirect: 'manual' });
+    expect(start.status).toBe(302);
+    const cookie = (start.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
+    const back = await op.authorize(start.headers.get('location') ?? '', dana, rolegateClient.redirectUri);
+    const res = await fetch(`${rg.url}/auth/oidc/callback${back.search}`, { headers: { cookie }, redirect: 'manual' });
+    expect(res.status, await res.text()).toBe(302);
+    return new URL(res.headers.get('location') ?? '');
+  };
+  return { home, out, done, browser, cleanup: () => rmSync(home, { recursive: true, force: true }) };
+}
+
+describe('rolegate login --oidc (loopback redirect)', () => {
+  it('stores a session token for the signed-in user, mode 0600, never passing it through a URL', async () => {
+    const cli = cliLogin();
+    try {
+      const loopback = await cli.browser();
+      expect(loopback.origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(loopback.pathname).toBe('/callback');
+      expect([...loopback.searchParams.keys()].sort()).toEqual(['code', 'state']);
+      expect(loopback.href).not.toContain('rgs_');
+      // A stray request with another state is refused and does not end the wait.
+      const stray = await fetch(`${loopback.origin}/callback?state=forged&code=x`);
+      expect(stray.status).toBe(400);
+      const landed = await fetch(loopback);
+      expect(landed.status).toBe(200);
+      expect(await landed.text()).toContain('Signed in to rolegate');
+      expect(await cli.done, cli.out.stderr).toBe(0);
+
+      const path = join(cli.home, 'rolegate', 'config.json');
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      const saved = JSON.parse(readFileSync(path, 'utf8')) as { url: string; token: string };
+      rg.secrets.add(saved.token);
+      expect(saved.url).toBe(rg.url);
+      expect(saved.token).toMatch(/^rgs_/);
+      expect(cli.out.stdout).toContain(`logged in to ${rg.url} as ${dana}`);
+      expect(cli.out.stdout + cli.out.stderr).not.toContain(saved.token);
+      const me = await rg.api(saved.token, 'GET', '/api/me');
+      expect(me.json).toMatchObject({ username: dana });
+      // The one-time code is spent.
+      const replay = await rg.api(undefined, 'POST', '/api/auth/oidc/cli-token', {
+        code: loopback.searchParams.get('code'),
+        codeVerifier: 'A'.repeat(43),
+      });
+      expect(replay.status).toBe(401);
+    } finally {
+      cli.cleanup();
+    }
+  });
+
+  it('makes an intercepted code worthless without the CLI’s verifier (and burns it)', async () => {
+    const cli = cliLogin();
+    try {
+      const loopback = await cli.browser();
+      const stolen = await rg.api(undefined, 'POST', '/api/auth/oidc/cli-token', {
+        code: loopback.searchParams.get('code'),
+        codeVerifier: 'B'.repeat(43),
+      });
+      expect(stolen.status).toBe(401);
+      expect(stolen.json).toMatchObject({ code: 'auth.oidc_cli_code_invalid' });
+      await fetch(loopback);
+      await expect(cli.done).rejects.toMatchObject({ status: 401, code: 'auth.oidc_cli_code_invalid' });
+    } finally {
+      cli.cleanup();
+    }
+  });
+
+  it('refuses a CLI redirect that is not a loopback address', async () => {
+    for (const redirect of [
+      'http://evil.example:8080/callback',
+      'http://localhost:8080/callback',
+      'https://127.0.0.1/cb',
+    ]) {
+      const q = new URLSearchParams({
+        cli_redirect: redirect,
+        cli_state: 's'.repeat(22),
+        cli_challenge: 'c'.repeat(43),
+      });
+      const res = await fetch(`${rg.url}/auth/oidc/login?${q}`, { redirect: 'manual' });
+      expect(res.status, redirect).toBe(400);
+      expect(await res.json()).toMatchObject({ code: 'auth.oidc_cli_invalid' });
+    }
   });
 });
 

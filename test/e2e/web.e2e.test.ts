@@ -187,6 +187,29 @@ describe('web UI', () => {
     await admin.getByRole('button', { name: 'Test connection' }).click();
     await expect.poll(() => admin.locator('.test-result').textContent()).toContain('Works');
     expect(await admin.locator('.test-listing').textContent()).toContain('2024/');
+
+    // Test as another user: bob's own role session lists the root; carol has no salesRole, and the denial is exact.
+    const testAs = admin.getByLabel('Test as user');
+    const preview = admin.getByRole('region', { name: 'Role preview' });
+    await testAs.fill('carol');
+    await expect.poll(() => preview.textContent()).toContain('template.property_missing');
+    await admin.getByRole('button', { name: 'Test connection' }).click();
+    await expect.poll(() => admin.locator('.test-result .error-code').textContent()).toBe('template.property_missing');
+    expect(await admin.locator('.test-result').textContent()).toContain('Denied for carol');
+    await testAs.fill('bob');
+    await expect.poll(() => preview.textContent()).toContain(rg.seed.salesRoleArn);
+    expect(await preview.textContent()).toContain('rg-ui-sales-for-bob');
+    await admin.getByRole('button', { name: 'Test connection' }).click();
+    await expect.poll(() => admin.locator('.test-result').textContent()).toContain('Works for bob');
+    expect(await admin.locator('.test-listing').textContent()).toContain('2024/');
+    const tested = (await rg.api(rg.tokens.admin, 'GET', '/api/audit?action=connection.test&limit=5')).json as {
+      events: Array<{ actor: string; connection: string; sessionName?: string }>;
+    };
+    expect(tested.events[0]).toMatchObject({
+      actor: 'admin',
+      connection: 'ui-sales',
+      sessionName: 'rg-ui-sales-for-bob',
+    });
     await shot(admin, 'connection-edit');
   });
 

@@ -235,6 +235,11 @@ const ROUTES: Record<string, RouteCase> = {
       return { path: `/api/connections/${body.name}` };
     },
   },
+  // "Test as user": a real role session and listing as the named user, for administrators only.
+  'POST /api/connections/:name/test': {
+    expect: row(ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, 200),
+    request: () => ({ path: '/api/connections/s3-sales/test', body: { user: 'alice' } }),
+  },
   // s3-sales uses assume-role, not per-user keypairs: refused for everyone alike, nothing stored.
   'PUT /api/me/keypairs/:name': {
     expect: row(...fourTimes([400, 'connection.not_per_user'])),
@@ -436,6 +441,19 @@ const ROUTES: Record<string, RouteCase> = {
   'GET /api/audit/export': {
     expect: row(ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, 200),
     request: () => ({ path: '/api/audit/export' }),
+  },
+  // Config as code: an empty declaration (prune off) plans and applies no change.
+  'POST /api/config/plan': {
+    expect: row(ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, 200),
+    request: () => ({ path: '/api/config/plan', body: {} }),
+  },
+  'POST /api/config/apply': {
+    expect: row(ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, 200),
+    request: () => ({ path: '/api/config/apply', body: {} }),
+  },
+  'GET /api/config/export': {
+    expect: row(ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, 200),
+    request: () => ({ path: '/api/config/export' }),
   },
   // Explain: a user may explain their own access; another user does not exist for them.
   'GET /api/explain': {

@@ -105,8 +105,9 @@ describe('createAuditTrail', () => {
     expect(sink.events).toEqual(recorded);
     const last = recorded[199];
     expect(verify(sink.events)).toEqual({ ok: true, checked: 200, head: { seq: 200, hash: last?.hash } });
-    expect(sink.batches.length).toBeGreaterThan(1);
-    expect(sink.batches.length).toBeLessThan(200);
+    // Events recorded in one turn of the event loop go out together (group commit).
+    expect(sink.batches.length).toBeGreaterThanOrEqual(1);
+    expect(sink.batches.length).toBeLessThan(10);
     // The head is read once; afterwards the trail keeps it.
     expect(store.calls).toBe(1);
   });

@@ -114,6 +114,9 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
     if (draining !== undefined) return;
     draining = (async () => {
       try {
+        // Wait for the rest of this turn of the event loop: requests read in the same I/O phase then join one
+        // batch (group commit) instead of each paying for a write of its own.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         await drain();
       } finally {
         draining = undefined;

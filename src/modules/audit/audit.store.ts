@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { type Db, dialectOf } from '../../db/connect.js';
+import { type Db, dialectOf, sqliteHandleOf } from '../../db/connect.js';
 import { type AuditEvent, type ChainedAuditEvent, GENESIS_HASH } from '../../domain/audit-event.js';
 
 export interface AuditQuery {
@@ -112,33 +112,48 @@ export function createAuditStore(db: Db): AuditStore {
           })
       : undefined;
 
+  const toRow = (e: ChainedAuditEvent) => {
+    const { seq, prevHash, hash, ...content } = e;
+    return {
+      seq,
+      id: e.id,
+      time: e.time,
+      actor: e.actor ?? null,
+      action: e.action,
+      connection: e.connection ?? null,
+      outcome: e.outcome,
+      session_name: e.sessionName ?? null,
+      object_key: e.key ?? null,
+      event: JSON.stringify(content),
+      prev_hash: prevHash,
+      hash,
+    };
+  };
+  // SQLite: one prepared statement run in one transaction per batch (every credential and data request appends).
+  const sqlite = sqliteHandleOf(db);
+  const insertOne = sqlite?.prepare(
+    `insert into audit_events (seq, id, time, actor, action, connection, outcome, session_name, object_key, event, prev_hash, hash)
+     values (@seq, @id, @time, @actor, @action, @connection, @outcome, @session_name, @object_key, @event, @prev_hash, @hash)`,
+  );
+  const insertBatch =
+    sqlite === undefined || insertOne === undefined
+      ? undefined
+      : sqlite.transaction((rows: ReturnType<typeof toRow>[]) => {
+          for (const row of rows) insertOne.run(row);
+        });
+
   return {
     ...(exclusive === undefined ? {} : { exclusive }),
     async append(events) {
-      // One multi-row insert per batch (chunked under SQLite's bound-parameter limit): the audit trail groups
-      // concurrent events, so this is one statement for many requests.
+      if (insertBatch !== undefined) {
+        insertBatch(events.map(toRow));
+        return;
+      }
+      // PostgreSQL: one multi-row insert per batch, chunked well under the bound-parameter limit.
       for (let i = 0; i < events.length; i += 500) {
         await db
           .insertInto('audit_events')
-          .values(
-            events.slice(i, i + 500).map((e) => {
-              const { seq, prevHash, hash, ...content } = e;
-              return {
-                seq,
-                id: e.id,
-                time: e.time,
-                actor: e.actor ?? null,
-                action: e.action,
-                connection: e.connection ?? null,
-                outcome: e.outcome,
-                session_name: e.sessionName ?? null,
-                object_key: e.key ?? null,
-                event: JSON.stringify(content),
-                prev_hash: prevHash,
-                hash,
-              };
-            }),
-          )
+          .values(events.slice(i, i + 500).map(toRow))
           .execute();
       }
     },

@@ -25,7 +25,8 @@ const toRule = (r: AccessRuleInput): AccessRule =>
   r === 'everyone' ? { kind: 'everyone' } : r === 'nobody' ? { kind: 'nobody' } : { kind: 'groups', groups: r.groups };
 const fromRule = (r: AccessRule): AccessRuleInput => (r.kind === 'groups' ? { groups: [...r.groups] } : r.kind);
 
-function toConnection(input: ConnectionInput): Connection {
+/** The connection model an API input describes; throws `connection.invalid` naming the field. */
+export function toConnection(input: ConnectionInput): Connection {
   const c = input.credentials;
   return validateConnection({
     name: input.name,

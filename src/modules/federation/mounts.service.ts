@@ -141,6 +141,16 @@ export function createMountsService(deps: MountsServiceDeps) {
     /** The mounts the caller can see: no role, or a role they are entitled to, on a connection they may use. */
     visibleTo,
 
+    /**
+     * Where a path under /mnt leads, for callers that do their own S3-shaped reads (the gateway's `mnt` bucket):
+     * the mount (longest prefix, visible to the caller, audited as `mount.resolve`), the rest of the path under
+     * it, and the principal to use on the mount's connection (with the mount's role as the session role).
+     */
+    async open(actor: Principal, path: string): Promise<{ mount: MountRecord; rest: string; principal: Principal }> {
+      const { mount, rest } = await resolve(actor, path);
+      return { mount, rest, principal: principalFor(actor, mount) };
+    },
+
     /** Lists a folder under /mnt: keys and folders relative to the mount. */
     async list(actor: Principal, path: string, options: { cursor?: string | undefined } = {}): Promise<Listing> {
       if (path.replace(/^\/+/, '') === '') {

@@ -1,3 +1,4 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { OidcConfig } from '../../config/federation.js';
 import { federatedIdentityOf } from '../../domain/oidc-claims.js';
 import { permissionDenied, unauthenticated } from '../../errors/errors.js';
@@ -11,8 +12,24 @@ import type { OidcStore } from './oidc.store.js';
 import type { OidcProviderClient, PendingLogin } from './oidc-provider-client.js';
 import type { SessionsService } from './sessions.service.js';
 
-/** How a login arrived: the browser's authorization-code flow, or an ID token the CLI obtained. */
-export type LoginChannel = 'browser' | 'id-token';
+/**
+ * How a login arrived: the browser's authorization-code flow, an ID token the CLI obtained, or the browser's
+ * flow started for the CLI (`rolegate login --oidc`) and redeemed by it.
+ */
+export type LoginChannel = 'browser' | 'id-token' | 'cli';
+
+/**
+ * A CLI waiting on loopback for a login it started (RFC 8252 style): where to send the browser back, the
+ * CLI's own state, and the S256 challenge of the verifier only the CLI knows.
+ */
+export interface CliLoopback {
+  readonly redirectUri: string;
+  readonly state: string;
+  readonly challenge: string;
+}
+
+/** What a callback leads to: the browser's own login, or a redirect back to the CLI's loopback listener. */
+export type CallbackOutcome = { readonly login: OidcLogin } | { readonly redirect: string };
 
 export interface OidcLogin {
   readonly username: string;
@@ -38,6 +55,32 @@ export type OidcLoginService = ReturnType<typeof createOidcLoginService>;
 
 /** A browser has this long to come back from the identity provider. */
 const PENDING_TTL_MS = 10 * 60_000;
+/** The CLI has this long to redeem the one-time code its loopback listener received. */
+const CLI_CODE_TTL_MS = 2 * 60_000;
+
+const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
+
+/**
+ * The loopback redirect URI of a CLI: `http://127.0.0.1:PORT/path` or `http://[::1]:PORT/path` only (never a
+ * name a resolver could point elsewhere), with an explicit port and nothing else.
+ */
+export function isLoopbackRedirect(uri: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return false;
+  }
+  return (
+    url.protocol === 'http:' &&
+    (url.hostname === '127.0.0.1' || url.hostname === '[::1]') &&
+    url.port !== '' &&
+    url.username === '' &&
+    url.password === '' &&
+    url.search === '' &&
+    url.hash === ''
+  );
+}
 
 /**
  * Single sign-on with OpenID Connect. A verified ID token signs its subject in as the rolegate user linked to it
@@ -48,7 +91,18 @@ const PENDING_TTL_MS = 10 * 60_000;
 export function createOidcLoginService(deps: OidcLoginServiceDeps) {
   const { config, clock } = deps;
   // Per instance: a callback must reach the instance that started its login (sticky sessions behind a balancer).
-  const pending = new TtlCache<string, PendingLogin>({ ttlMs: PENDING_TTL_MS, maxEntries: 10_000, clock });
+  const pending = new TtlCache<string, { login: PendingLogin; cli?: CliLoopback | undefined }>({
+    ttlMs: PENDING_TTL_MS,
+    maxEntries: 10_000,
+    clock,
+  });
+  // One-time codes handed to CLIs' loopback listeners: the ID token waits here, never in a URL, until the CLI
+  // redeems the code with its PKCE verifier. Per instance, like pending logins.
+  const cliCodes = new TtlCache<string, { idToken: string; challenge: string }>({
+    ttlMs: CLI_CODE_TTL_MS,
+    maxEntries: 10_000,
+    clock,
+  });
 
   async function audited(channel: LoginChannel, run: () => Promise<OidcLogin>): Promise<OidcLogin> {
     const started = performance.now();
@@ -109,11 +163,11 @@ export function createOidcLoginService(deps: OidcLoginServiceDeps) {
     };
   }
 
-  return {
+  const service = {
     /** Starts a browser login: the URL to redirect to, and the state to bind to the browser. */
-    async startBrowserLogin(): Promise<{ url: string; state: string }> {
+    async startBrowserLogin(cli?: CliLoopback): Promise<{ url: string; state: string }> {
       const started = await deps.provider.startLogin();
-      pending.set(started.state, started.pending);
+      pending.set(started.state, { login: started.pending, cli });
       return { url: started.url, state: started.state };
     },
 
@@ -127,7 +181,52 @@ export function createOidcLoginService(deps: OidcLoginServiceDeps) {
           throw unauthenticated('auth.oidc_state_mismatch', 'the login expired or was not started here: try again');
         }
         pending.delete(state);
-        return signIn(await deps.provider.finishLogin(callbackUrl, state, login));
+        return signIn(await deps.provider.finishLogin(callbackUrl, state, login.login));
+      });
+    },
+
+    /**
+     * Completes a callback: a browser login signs in; a login started for the CLI redeems the provider's code
+     * and sends the browser back to the CLI's loopback listener with a one-time code (and the CLI's state), or
+     * with `error=access_denied` when the provider did not complete the login. No session exists until the CLI
+     * redeems the code ({@link redeemCliCode}).
+     */
+    async finishCallback(callbackUrl: URL, boundState: string | undefined): Promise<CallbackOutcome> {
+      const state = callbackUrl.searchParams.get('state');
+      const started = state === null ? undefined : pending.get(state);
+      if (state === null || started?.cli === undefined || boundState !== state) {
+        return { login: await service.finishBrowserLogin(callbackUrl, boundState) };
+      }
+      const cli = started.cli;
+      pending.delete(state);
+      const back = new URL(cli.redirectUri);
+      back.searchParams.set('state', cli.state);
+      try {
+        const idToken = await deps.provider.finishLogin(callbackUrl, state, started.login);
+        const code = randomBytes(32).toString('base64url');
+        cliCodes.set(code, { idToken, challenge: cli.challenge });
+        back.searchParams.set('code', code);
+      } catch (error) {
+        await audited('cli', () => Promise.reject(error)).catch(() => undefined);
+        back.searchParams.set('error', 'access_denied');
+      }
+      return { redirect: back.href };
+    },
+
+    /** The CLI redeems its one-time code with the PKCE verifier it kept: once, within two minutes. */
+    async redeemCliCode(code: string, verifier: string): Promise<OidcLogin> {
+      return audited('cli', async () => {
+        const entry = cliCodes.get(code);
+        cliCodes.delete(code);
+        const proof = Buffer.from(s256(verifier));
+        const expected = Buffer.from(entry?.challenge ?? '');
+        if (entry === undefined || proof.length !== expected.length || !timingSafeEqual(proof, expected)) {
+          throw unauthenticated(
+            'auth.oidc_cli_code_invalid',
+            'the login code is invalid, expired or already used: run rolegate login --oidc again',
+          );
+        }
+        return signIn(entry.idToken);
       });
     },
 
@@ -136,4 +235,5 @@ export function createOidcLoginService(deps: OidcLoginServiceDeps) {
       return audited('id-token', () => signIn(idToken));
     },
   };
+  return service;
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { invalidInput } from '../../errors/errors.js';
 import type { HttpApp } from '../../http/server.js';
-import type { OidcLogin, OidcLoginService } from './oidc-login.service.js';
+import { type CliLoopback, isLoopbackRedirect, type OidcLogin, type OidcLoginService } from './oidc-login.service.js';
 
 export const oidcLoginResponseSchema = z.object({
   username: z.string(),
@@ -35,12 +36,43 @@ function landingPage(login: OidcLogin): { html: string; csp: string } {
   return { html, csp: `default-src 'none'; script-src 'sha256-${hash}'` };
 }
 
+const CLI_STATE = /^[A-Za-z0-9_-]{16,128}$/;
+const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * `rolegate login --oidc`: `cli_redirect` (a loopback URI, see isLoopbackRedirect), `cli_state` and
+ * `cli_challenge` (S256 of the CLI's verifier) come together or not at all.
+ */
+function cliLoopbackOf(query: Record<string, string | undefined>): CliLoopback | undefined {
+  const { cli_redirect: redirectUri, cli_state: state, cli_challenge: challenge } = query;
+  if (redirectUri === undefined && state === undefined && challenge === undefined) return undefined;
+  if (
+    redirectUri === undefined ||
+    !isLoopbackRedirect(redirectUri) ||
+    state === undefined ||
+    !CLI_STATE.test(state) ||
+    challenge === undefined ||
+    !S256_CHALLENGE.test(challenge)
+  ) {
+    throw invalidInput(
+      'auth.oidc_cli_invalid',
+      'a CLI login needs cli_redirect (http://127.0.0.1:PORT/…), cli_state and an S256 cli_challenge',
+    );
+  }
+  return { redirectUri, state, challenge };
+}
+
 /** OpenID Connect single sign-on: the browser's authorization-code flow and the CLI's ID-token exchange. */
 export function oidcRoutes(logins: OidcLoginService, options: { redirectUri: string }) {
   const secure = new URL(options.redirectUri).protocol === 'https:';
   return async (app: HttpApp) => {
-    app.get('/auth/oidc/login', { schema: { ...tags, hide: true } }, async (_req, reply) => {
-      const { url, state } = await logins.startBrowserLogin();
+    const cliQuery = z.object({
+      cli_redirect: z.string().max(512).optional(),
+      cli_state: z.string().max(128).optional(),
+      cli_challenge: z.string().max(64).optional(),
+    });
+    app.get('/auth/oidc/login', { schema: { ...tags, hide: true, querystring: cliQuery } }, async (req, reply) => {
+      const { url, state } = await logins.startBrowserLogin(cliLoopbackOf(req.query));
       // Binds the state to this browser: a callback carrying a state it did not start is refused (login CSRF).
       const attributes = `Path=/auth/oidc; HttpOnly; SameSite=Lax; Max-Age=600${secure ? '; Secure' : ''}`;
       return reply
@@ -52,11 +84,14 @@ export function oidcRoutes(logins: OidcLoginService, options: { redirectUri: str
     app.get('/auth/oidc/callback', { schema: { ...tags, hide: true } }, async (req, reply) => {
       const callback = new URL(options.redirectUri);
       callback.search = new URL(req.url, 'http://callback.invalid').search;
-      const login = await logins.finishBrowserLogin(callback, cookie(req.headers.cookie, STATE_COOKIE));
+      const outcome = await logins.finishCallback(callback, cookie(req.headers.cookie, STATE_COOKIE));
       void reply
         .header('set-cookie', `${STATE_COOKIE}=; Path=/auth/oidc; HttpOnly; SameSite=Lax; Max-Age=0`)
         .header('cache-control', 'no-store')
         .header('referrer-policy', 'no-referrer');
+      // A login started by `rolegate login --oidc`: back to the CLI's loopback listener with a one-time code.
+      if ('redirect' in outcome) return reply.redirect(outcome.redirect, 302);
+      const { login } = outcome;
       if ((req.headers.accept ?? '').includes('application/json')) return reply.send(login);
       const page = landingPage(login);
       return reply.header('content-security-policy', page.csp).type('text/html; charset=utf-8').send(page.html);
@@ -73,6 +108,22 @@ export function oidcRoutes(logins: OidcLoginService, options: { redirectUri: str
       },
       async (req, reply) => {
         const login = await logins.loginWithIdToken(req.body.idToken);
+        return reply.header('cache-control', 'no-store').send(login);
+      },
+    );
+
+    // The CLI redeems the one-time code its loopback listener received, with its PKCE verifier (RFC 7636).
+    app.post(
+      '/api/auth/oidc/cli-token',
+      {
+        schema: {
+          ...tags,
+          body: z.object({ code: z.string().min(1).max(128), codeVerifier: z.string().min(43).max(128) }).strict(),
+          response: { 200: oidcLoginResponseSchema },
+        },
+      },
+      async (req, reply) => {
+        const login = await logins.redeemCliCode(req.body.code, req.body.codeVerifier);
         return reply.header('cache-control', 'no-store').send(login);
       },
     );

@@ -5,9 +5,9 @@ import { generateApiToken, hashToken, looksLikeApiToken, randomId } from '../../
 import { TtlCache } from '../../lib/ttl-cache.js';
 import type { IdentityStore, TokenRecord, UserRecord } from './identity.store.js';
 
-const USERNAME = /^[a-z0-9][a-z0-9._@-]{0,63}$/;
-const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const PROPERTY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+export const USERNAME = /^[a-z0-9][a-z0-9._@-]{0,63}$/;
+export const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const PROPERTY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_PROPERTY_VALUE = 2048;
 
 export interface UserView {
