@@ -250,6 +250,9 @@ export function createDatasetsService(deps: DatasetsServiceDeps) {
         }),
       );
       body.on('error', (e) => check.destroy(e));
+      // The check may refuse the body before the upload below listens to it; its failure is kept in
+      // `check.failure` and reported from there, so an early 'error' must not go unhandled.
+      check.on('error', () => undefined);
       body.pipe(check);
       let size: number;
       try {

@@ -191,11 +191,14 @@ export function createDataService(deps: DataServiceDeps) {
           }
         },
       });
-      body.on('error', (e) =>
-        counted.destroy(
-          invalidInput('object.body_incomplete', 'the upload body was interrupted; nothing was stored', { cause: e }),
-        ),
-      );
+      // The body may already have failed while the role session was being obtained (a checking stream in front
+      // of it, say): a destroyed source must fail the upload, not leave it waiting for data that never comes.
+      const interrupted = (e: unknown) =>
+        invalidInput('object.body_incomplete', 'the upload body was interrupted; nothing was stored', { cause: e });
+      if (body.destroyed || body.readableAborted) {
+        throw body.errored instanceof RolegateError ? body.errored : interrupted(body.errored);
+      }
+      body.on('error', (e) => counted.destroy(interrupted(e)));
       body.pipe(counted);
       const upload = new Upload({
         client,
