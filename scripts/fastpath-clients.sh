@@ -33,9 +33,9 @@ if [ ${#need[@]} -gt 0 ]; then
   aptlog=$(mktemp)
   trap 'rm -f "$aptlog"' EXIT
   export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y -q --no-install-recommends "${need[@]}" >"$aptlog" 2>&1; then
-    apt-get update -q >"$aptlog" 2>&1 || { tail -20 "$aptlog" >&2; die "apt-get update failed"; }
-    apt-get install -y -q --no-install-recommends "${need[@]}" >"$aptlog" 2>&1 ||
+  if ! apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${need[@]}" >"$aptlog" 2>&1; then
+    apt-get -o DPkg::Lock::Timeout=300 update -q >"$aptlog" 2>&1 || { tail -20 "$aptlog" >&2; die "apt-get update failed"; }
+    apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${need[@]}" >"$aptlog" 2>&1 ||
       { tail -20 "$aptlog" >&2; die "apt-get install ${need[*]} failed"; }
   fi
   aws_bin=$(find_aws)

@@ -60,9 +60,9 @@ install_packages() {
   [ "${PG_SKIP_APT:-}" = 1 ] && die "PostgreSQL 15 is not installed ($BIN) and PG_SKIP_APT=1"
   [ "$(id -u)" = 0 ] || die "PostgreSQL 15 is not installed ($BIN); run as root once to install it"
   export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y -qq --no-install-recommends postgresql-15 >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends postgresql-15 >/dev/null
+  if ! apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends postgresql-15 >/dev/null 2>&1; then
+    apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null
+    apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends postgresql-15 >/dev/null
   fi
   [ -x "$BIN/postgres" ] || die "postgresql-15 installed but $BIN/postgres is missing"
 }

@@ -109,11 +109,11 @@ install_missing_packages() {
   # A fresh machine has empty package lists; refresh them only then, or when install
   # fails on stale lists, since 'apt-get update' is the slow, network-bound part.
   if ! apt-cache show radosgw >/dev/null 2>&1; then
-    apt-get update -q >"$aptlog" 2>&1 || { tail -20 "$aptlog" >&2; die "apt-get update failed"; }
+    apt-get -o DPkg::Lock::Timeout=300 update -q >"$aptlog" 2>&1 || { tail -20 "$aptlog" >&2; die "apt-get update failed"; }
   fi
-  if ! apt-get install -y -q --no-install-recommends "${need[@]}" >"$aptlog" 2>&1; then
-    apt-get update -q >"$aptlog" 2>&1 || { tail -20 "$aptlog" >&2; die "apt-get update failed"; }
-    apt-get install -y -q --no-install-recommends "${need[@]}" >"$aptlog" 2>&1 ||
+  if ! apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${need[@]}" >"$aptlog" 2>&1; then
+    apt-get -o DPkg::Lock::Timeout=300 update -q >"$aptlog" 2>&1 || { tail -20 "$aptlog" >&2; die "apt-get update failed"; }
+    apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${need[@]}" >"$aptlog" 2>&1 ||
       { tail -20 "$aptlog" >&2; die "apt-get install ${need[*]} failed"; }
   fi
   rm -f "$aptlog"

@@ -25,12 +25,12 @@ command -v apt-get >/dev/null 2>&1 || die "missing packages: ${need[*]}, and no 
 aptlog=$(mktemp)
 trap 'rm -f "$aptlog"' EXIT
 export DEBIAN_FRONTEND=noninteractive
-update() { apt-get update -q >"$aptlog" 2>&1 || { tail -20 "$aptlog" >&2; die "apt-get update failed"; }; }
+update() { apt-get -o DPkg::Lock::Timeout=300 update -q >"$aptlog" 2>&1 || { tail -20 "$aptlog" >&2; die "apt-get update failed"; }; }
 for p in "${need[@]}"; do
   apt-cache show "$p" >/dev/null 2>&1 || { update; break; }
 done
-if ! apt-get install -y -q --no-install-recommends "${need[@]}" >"$aptlog" 2>&1; then
+if ! apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${need[@]}" >"$aptlog" 2>&1; then
   update
-  apt-get install -y -q --no-install-recommends "${need[@]}" >"$aptlog" 2>&1 ||
+  apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${need[@]}" >"$aptlog" 2>&1 ||
     { tail -20 "$aptlog" >&2; die "apt-get install ${need[*]} failed"; }
 fi
