@@ -56,6 +56,8 @@ import { oidcRoutes } from './modules/federation/oidc.routes.js';
 import { createOidcStore } from './modules/federation/oidc.store.js';
 import { createOidcLoginService } from './modules/federation/oidc-login.service.js';
 import { createOidcProviderClient } from './modules/federation/oidc-provider-client.js';
+import { samlRoutes } from './modules/federation/saml.routes.js';
+import { createSamlLoginService } from './modules/federation/saml-login.service.js';
 import { sessionsRoutes } from './modules/federation/sessions.routes.js';
 import { createSessionsService, isSessionToken } from './modules/federation/sessions.service.js';
 import { gatewayKeysRoutes } from './modules/gateway-keys/gateway-keys.routes.js';
@@ -153,6 +155,11 @@ export async function createApp(options: AppOptions): Promise<App> {
       sts: stsGateway,
       idTokenOf: (sessionId) => oidcStore.sessionIdToken(sessionId, clock.now()),
     },
+    // Direct SAML federation: no master credentials, the session's SAML response.
+    saml: {
+      sts: stsGateway,
+      assertionOf: (sessionId) => oidcStore.sessionSamlAssertion(sessionId, clock.now()),
+    },
   });
   const identity = createIdentityService({
     store: createIdentityStore(db),
@@ -235,6 +242,19 @@ export async function createApp(options: AppOptions): Promise<App> {
       trail,
       clock,
     });
+  const saml = config.federation.saml;
+  const samlLogins =
+    saml &&
+    createSamlLoginService({
+      config: saml,
+      idpCert: readFileSync(saml.idpCertFile, 'utf8'),
+      identity,
+      links: oidcStore,
+      roles: federationStore,
+      sessions,
+      trail,
+      clock,
+    });
   const s3 = new S3ClientPool();
   const data = createDataService({ credentials, s3 });
   const mounts = createMountsService({ store: federationStore, connections, sessions, data, trail, clock });
@@ -286,6 +306,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       identityRoutes(identity),
       sessionsRoutes(sessions),
       ...(oidc && oidcLogins ? [oidcRoutes(oidcLogins, { redirectUri: oidc.redirectUri })] : []),
+      ...(samlLogins ? [samlRoutes(samlLogins)] : []),
       mountsRoutes(mounts),
       connectionsRoutes(connections),
       configRoutes(configAsCode),

@@ -54,4 +54,55 @@ export const oidcConfigSchema = z
 
 export type OidcConfig = z.infer<typeof oidcConfigSchema>;
 
-export const federationConfigSchema = z.object({ oidc: oidcConfigSchema.optional() }).strict();
+/** The AWS SAML attribute whose values are "role-arn,provider-arn" pairs (either order). */
+export const AWS_SAML_ROLE_ATTRIBUTE = 'https://aws.amazon.com/SAML/Attributes/Role';
+
+/**
+ * SAML 2.0 single sign-on (SP-initiated, HTTP-Redirect AuthnRequest, HTTP-POST response). Assertions must be
+ * signed by the IdP's certificate; audience, validity (with `clockSkewSeconds`), InResponseTo and replay are
+ * checked. Brokered, or direct (AssumeRoleWithSAML, which RGW lacks).
+ */
+export const samlConfigSchema = z
+  .object({
+    /** The IdP's single sign-on URL (HTTP-Redirect binding). */
+    entryPoint: idpUrl,
+    /** The IdP's entity id; when set, assertions from another issuer are refused. */
+    idpIssuer: z.string().min(1).optional(),
+    /** The IdP's signing certificate, PEM. */
+    idpCertFile: z.string().min(1),
+    /** rolegate's SP entity id: the issuer of its AuthnRequests and the audience assertions must name. */
+    spEntityId: z.string().min(1),
+    /** Where the IdP posts its response: `<rolegate>/auth/saml/acs`. */
+    acsUrl: idpUrl,
+    attributes: z
+      .object({
+        /** Becomes the rolegate username (lower-cased); `nameID`: the subject's NameID. */
+        username: z.string().min(1).default('nameID'),
+        /** The user's rolegate groups, replaced at each login. */
+        groups: z.string().min(1).default('groups'),
+        /** "role-arn,provider-arn" pairs: the user's entitled roles from this IdP. */
+        roles: z.string().min(1).default(AWS_SAML_ROLE_ATTRIBUTE),
+      })
+      .strict()
+      .default({ username: 'nameID', groups: 'groups', roles: AWS_SAML_ROLE_ATTRIBUTE }),
+    clockSkewSeconds: z.number().int().min(0).max(600).default(60),
+    /**
+     * `brokered`: rolegate assumes roles with its master credentials. `direct`: the login's SAML response is also
+     * kept (encrypted) with the rolegate session, so connections with `master: 'saml'` obtain role sessions by
+     * AssumeRoleWithSAML (provider ARN from the role attribute pair), without master credentials. RGW has no
+     * AssumeRoleWithSAML: direct mode needs an STS that has it (AWS).
+     */
+    mode: z.enum(['brokered', 'direct']).default('brokered'),
+    /** The name entitlements from this IdP are recorded under. */
+    providerName: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,31}$/)
+      .default('saml'),
+  })
+  .strict();
+
+export type SamlConfig = z.infer<typeof samlConfigSchema>;
+
+export const federationConfigSchema = z
+  .object({ oidc: oidcConfigSchema.optional(), saml: samlConfigSchema.optional() })
+  .strict();

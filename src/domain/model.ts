@@ -31,7 +31,7 @@ export type CredentialMode = 'keypair' | 'environment' | 'assume-role' | 'per-us
  * Where the master credentials of an assume-role connection come from. `web-identity`: none — the role is
  * assumed with AssumeRoleWithWebIdentity and the ID token of the caller's single sign-on session (direct mode).
  */
-export type MasterSource = 'environment' | 'keypair' | 'web-identity';
+export type MasterSource = 'environment' | 'keypair' | 'web-identity' | 'saml';
 
 export interface AssumeRoleSettings {
   /** Role ARN or template, e.g. `${adminProperty:salesRole}`. */

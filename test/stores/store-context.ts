@@ -24,6 +24,11 @@ const TABLES: ReadonlyArray<keyof Database> = [
   'dataset_write_files',
   'catalog_bindings',
   'shared_role_sessions',
+  'user_sessions',
+  'user_idp_roles',
+  'mounts',
+  'oidc_identities',
+  'session_web_identities',
 ];
 
 /**

@@ -1,6 +1,8 @@
 import {
   AssumeRoleCommand,
   type AssumeRoleCommandOutput,
+  AssumeRoleWithSAMLCommand,
+  type AssumeRoleWithSAMLCommandOutput,
   AssumeRoleWithWebIdentityCommand,
   type AssumeRoleWithWebIdentityCommandOutput,
   STSClient,
@@ -44,14 +46,65 @@ export interface WebIdentityStsGateway {
   assumeRoleWithWebIdentity(request: WebIdentityRequest): Promise<AssumedRole>;
 }
 
+/** AssumeRoleWithSAML: the user's SAML response instead of master credentials (the request is unsigned). */
+export interface SamlAssumeRequest extends Omit<AssumeRoleRequest, 'masterCredentials' | 'externalId' | 'sessionName'> {
+  /** The ARN of the IAM SAML provider the IdP paired with this role. */
+  readonly principalArn: string;
+  /** The IdP's base64 SAML response. A bearer secret: never logged, never in an error. */
+  readonly samlAssertion: string;
+}
+
+/** STS for direct SAML federation: no master credentials involved. */
+export interface SamlStsGateway {
+  assumeRoleWithSAML(request: SamlAssumeRequest): Promise<AssumedRole>;
+}
+
 export interface StsGatewayOptions {
   readonly timeoutMs: number;
   readonly maxAttempts: number;
   readonly baseDelayMs?: number;
 }
 
-export function createStsGateway(options: StsGatewayOptions): StsGateway & WebIdentityStsGateway {
+export function createStsGateway(options: StsGatewayOptions): StsGateway & WebIdentityStsGateway & SamlStsGateway {
   return {
+    async assumeRoleWithSAML(request) {
+      const client = new STSClient({
+        region: request.region,
+        endpoint: request.endpoint,
+        // No credentials: the SDK sends this operation unsigned (the SAML assertion is the credential).
+        maxAttempts: 1,
+        requestHandler: {
+          requestTimeout: options.timeoutMs,
+          connectionTimeout: options.timeoutMs,
+          throwOnRequestTimeout: true,
+        },
+      });
+      try {
+        const out = await withRetry(
+          () =>
+            client.send(
+              new AssumeRoleWithSAMLCommand({
+                RoleArn: request.roleArn,
+                PrincipalArn: request.principalArn,
+                SAMLAssertion: request.samlAssertion,
+                DurationSeconds: request.durationSeconds,
+                Policy: request.policy,
+              }),
+            ),
+          {
+            maxAttempts: options.maxAttempts,
+            baseDelayMs: options.baseDelayMs ?? 100,
+            maxDelayMs: 2_000,
+            isRetryable: isRetryableAwsError,
+          },
+        );
+        return assumedFrom(out);
+      } catch (error) {
+        throw mapStsError(error, request);
+      } finally {
+        client.destroy();
+      }
+    },
     async assumeRoleWithWebIdentity(request) {
       const client = new STSClient({
         region: request.region,
@@ -138,7 +191,9 @@ export function createStsGateway(options: StsGatewayOptions): StsGateway & WebId
 }
 
 /** The credentials of an AssumeRole* answer; a missing field is an upstream failure. */
-function assumedFrom(out: AssumeRoleCommandOutput | AssumeRoleWithWebIdentityCommandOutput): AssumedRole {
+function assumedFrom(
+  out: AssumeRoleCommandOutput | AssumeRoleWithWebIdentityCommandOutput | AssumeRoleWithSAMLCommandOutput,
+): AssumedRole {
   const c = out.Credentials;
   if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
     throw upstreamUnavailable('sts.malformed_response', 'STS returned no credentials');

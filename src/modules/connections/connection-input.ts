@@ -33,7 +33,7 @@ export const connectionInputSchema = z
           roleArn: z.string().min(1),
           externalId: z.string().optional(),
           durationSeconds: z.number().int().default(3600),
-          master: z.enum(['environment', 'keypair', 'web-identity']).default('environment'),
+          master: z.enum(['environment', 'keypair', 'web-identity', 'saml']).default('environment'),
           accessKeyId: z.string().optional(),
           secretAccessKey: z.string().min(1).optional(),
         })
@@ -69,7 +69,7 @@ export const connectionViewSchema = z.object({
     externalIdSet: z.boolean().optional(),
     externalId: z.string().optional(),
     durationSeconds: z.number().optional(),
-    master: z.enum(['environment', 'keypair', 'web-identity']).optional(),
+    master: z.enum(['environment', 'keypair', 'web-identity', 'saml']).optional(),
     secretStored: z.boolean().optional(),
   }),
   usableBy: accessRule,

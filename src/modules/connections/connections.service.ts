@@ -164,7 +164,12 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
       try {
         return await viewOf(await store.create(connection, now));
       } catch (e) {
-        if ((await store.find(connection.name)) === undefined) await vault.delete(connectionSecretId(connection.name));
+        // Inside a PostgreSQL transaction (config as code) the failed insert aborted it: no cleanup query can run,
+        // and the rollback undoes the secret anyway. The original error is what the caller must see.
+        await (async () => {
+          if ((await store.find(connection.name)) === undefined)
+            await vault.delete(connectionSecretId(connection.name));
+        })().catch(() => undefined);
         throw e;
       }
     },

@@ -1,6 +1,6 @@
 import type { CredentialSource } from '../../cloud/aws/environment-credentials.js';
 import type { IamGateway } from '../../cloud/aws/iam.js';
-import type { StsGateway, WebIdentityStsGateway } from '../../cloud/aws/sts.js';
+import type { SamlStsGateway, StsGateway, WebIdentityStsGateway } from '../../cloud/aws/sts.js';
 import type { AwsCredentials, Connection, Principal, RoleSession, Scope } from '../../domain/model.js';
 import { parseRoleArn } from '../../domain/role-arn.js';
 import { planRoleSession, type RoleSessionPlan, sessionPolicyOf } from '../../domain/role-session-plan.js';
@@ -36,6 +36,13 @@ export interface CredentialEngineDeps {
   readonly webIdentity?: {
     readonly sts: WebIdentityStsGateway;
     readonly idTokenOf: (sessionId: string) => Promise<string | undefined>;
+  };
+  /** Direct SAML: AssumeRoleWithSAML with the SAML response kept with the caller's rolegate session. */
+  readonly saml?: {
+    readonly sts: SamlStsGateway;
+    readonly assertionOf: (
+      sessionId: string,
+    ) => Promise<{ samlResponse: string; providerArns: Readonly<Record<string, string>> } | undefined>;
   };
 }
 
@@ -138,10 +145,12 @@ export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEn
         return kp;
       }
       case 'assume-role':
-        if (connection.assumeRole?.master === 'web-identity') {
+        if (connection.assumeRole?.master === 'web-identity' || connection.assumeRole?.master === 'saml') {
           throw invalidInput(
             'credentials.no_master',
-            `connection "${connection.name}" has no master credentials (it assumes roles with web identities)`,
+            `connection "${connection.name}" has no master credentials (it assumes roles with ${
+              connection.assumeRole.master === 'saml' ? 'SAML assertions' : 'web identities'
+            })`,
           );
         }
         return connection.assumeRole?.master === 'keypair'
@@ -172,6 +181,31 @@ export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEn
       );
     }
     return { sts: deps.webIdentity.sts, webIdentityToken: token };
+  }
+
+  /** The SAML response of the caller's single sign-on session and the provider ARN the IdP paired with the role. */
+  async function samlAssertionOf(principal: Principal, connection: Connection, roleArn: string) {
+    if (deps.saml === undefined) {
+      throw invalidInput('credentials.saml_unavailable', 'direct SAML federation is not configured');
+    }
+    const sessionId = principal.session?.id;
+    const kept = sessionId === undefined ? undefined : await deps.saml.assertionOf(sessionId);
+    if (kept === undefined) {
+      throw unauthenticated(
+        'credentials.saml_assertion_required',
+        `connection "${connection.name}" needs a SAML single sign-on session with a valid assertion: log in again with SAML`,
+        { details: { connection: connection.name } },
+      );
+    }
+    const principalArn = kept.providerArns[roleArn];
+    if (principalArn === undefined) {
+      throw permissionDenied(
+        'credentials.saml_role_not_asserted',
+        `the SAML assertion of this session does not grant role ${roleArn} (with its provider)`,
+        { details: { connection: connection.name, roleArn } },
+      );
+    }
+    return { sts: deps.saml.sts, samlAssertion: kept.samlResponse, principalArn };
   }
 
   function entryFor(session: RoleSession, now: number): CacheEntry {
@@ -214,6 +248,10 @@ export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEn
       const { sts, webIdentityToken } = await webIdentityOf(principal, connection);
       stats.stsCalls++;
       assumed = await sts.assumeRoleWithWebIdentity({ ...request, webIdentityToken });
+    } else if (connection.assumeRole?.master === 'saml') {
+      const { sts, samlAssertion, principalArn } = await samlAssertionOf(principal, connection, request.roleArn);
+      stats.stsCalls++;
+      assumed = await sts.assumeRoleWithSAML({ ...request, principalArn, samlAssertion });
     } else {
       const master = await staticCredentials(principal, connection);
       stats.stsCalls++;

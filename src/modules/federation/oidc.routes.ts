@@ -29,7 +29,7 @@ function cookie(header: string | undefined, name: string): string | undefined {
  * The page the browser lands on after a login: it hands the session token to the web UI the way a pasted
  * token is (this tab's sessionStorage) and opens it. The token is never in a URL.
  */
-function landingPage(login: OidcLogin): { html: string; csp: string } {
+export function landingPage(login: OidcLogin): { html: string; csp: string } {
   const script = `sessionStorage.setItem('rolegate.token',${JSON.stringify(login.token)});location.replace('/');`;
   const hash = createHash('sha256').update(script).digest('base64');
   const html = `<!doctype html><meta charset="utf-8"><title>rolegate</title><p>Signed in. Opening rolegate…</p><script>${script}</script>`;
