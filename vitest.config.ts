@@ -20,7 +20,11 @@ export default defineConfig({
           include: ['src/**/*.integ.test.ts', 'test/**/*.test.ts'],
           exclude: ['test/stores/**'],
           environment: 'node',
-          globalSetup: ['test/harness/global-setup.ts', 'test/harness/postgres-setup.ts'],
+          globalSetup: [
+            'test/harness/global-setup.ts',
+            'test/harness/postgres-setup.ts',
+            'test/harness/secret-scan-setup.ts',
+          ],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // One shared RGW; files run in parallel workers but each uses its own bucket/roles/users.

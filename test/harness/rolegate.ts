@@ -9,6 +9,7 @@ import { type DemoTokens, provisionDemo } from '../../src/demo/demo-scenario.js'
 import type { BackendFacts } from '../../src/demo/local-backend.js';
 import { type DemoSeed, seedDemo } from '../../src/demo/seed.js';
 import { backendFromContext } from './backend-context.js';
+import { registerSecrets, registerText } from './secret-registry.js';
 
 export interface ApiResponse {
   readonly status: number;
@@ -87,6 +88,8 @@ export async function startTestRolegate(options: { config?: Record<string, unkno
     tokens.carol,
   ]);
   const bodies: string[] = [];
+  // Error bodies, for the whole-suite secret scan (bodies that deliberately hand a secret out are 2xx).
+  const errorBodies: string[] = [];
 
   return {
     url,
@@ -108,6 +111,7 @@ export async function startTestRolegate(options: { config?: Record<string, unkno
       const res = await fetch(`${url}${path}`, init);
       const text = await res.text();
       bodies.push(text);
+      if (res.status >= 400) errorBodies.push(text);
       let json: unknown;
       try {
         json = text === '' ? undefined : JSON.parse(text);
@@ -126,6 +130,10 @@ export async function startTestRolegate(options: { config?: Record<string, unkno
         .catch(() => []);
       await app.close().catch(() => undefined);
       const stored = rows.map((r) => r.event).join('\n');
+      registerSecrets(secrets);
+      registerText('audit', stored);
+      registerText('logs', logs.join(''));
+      registerText('error-bodies', errorBodies.join('\n'));
       const leaked = [...secrets].filter((secret) => secret.length >= 8 && stored.includes(secret)).length;
       await rm(dir, { recursive: true, force: true });
       if (leaked > 0) throw new Error(`${leaked} secret(s) reached the audit trail`);

@@ -1,0 +1,316 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pickFreePort } from '../../src/demo/local-backend.js';
+import { type DemoSeed, seedDemo } from '../../src/demo/seed.js';
+import { backendFromContext } from '../harness/backend-context.js';
+import { CLI_BIN, cleanEnv, requireBuiltCli, runCli } from '../harness/cli.js';
+import { registerSecrets, registerText } from '../harness/secret-registry.js';
+
+/**
+ * rolegate as a real child process (`rolegate serve`), SIGKILLed mid-upload (user API and gateway) and in the
+ * middle of a burst of connection updates, then restarted on the same data directory: nothing half-written is
+ * visible in RGW, the store reads back consistently, acknowledged writes survived, the audit chain verifies.
+ */
+const backend = backendFromContext();
+const admin = new S3Client({
+  endpoint: backend.endpoint,
+  region: backend.region,
+  forcePathStyle: true,
+  credentials: backend.admin,
+});
+const suffix = randomBytes(4).toString('hex');
+const MiB = 1024 * 1024;
+
+let dir: string;
+let seed: DemoSeed;
+let env: NodeJS.ProcessEnv;
+let config: string;
+let api: string;
+let gatewayUrl: string;
+let token: string;
+let gatewayKey: { accessKeyId: string; secretAccessKey: string };
+let child: ChildProcess | undefined;
+const outputs: string[] = [];
+const secrets = new Set<string>();
+
+async function start(): Promise<void> {
+  const proc = spawn(process.execPath, [CLI_BIN, 'serve', '--config', config], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out: string[] = [];
+  outputs.push('');
+  const slot = outputs.length - 1;
+  const keep = (c: Buffer) => {
+    out.push(c.toString('utf8'));
+    outputs[slot] = out.join('');
+  };
+  proc.stdout?.on('data', keep);
+  proc.stderr?.on('data', keep);
+  child = proc;
+  for (let i = 0; i < 200; i++) {
+    const res = await fetch(`${api}/healthz`).catch(() => undefined);
+    if (res?.status === 200) return;
+    if (proc.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`rolegate serve did not come up (exit ${proc.exitCode})`);
+}
+
+async function kill9(): Promise<void> {
+  const proc = child;
+  if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
+  const gone = new Promise<void>((r) => proc.once('exit', () => r()));
+  proc.kill('SIGKILL');
+  await gone;
+  child = undefined;
+}
+
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(`${api}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 400) registerText('crash-error-body', text);
+  return { status: res.status, json: text === '' ? undefined : JSON.parse(text) };
+}
+
+const connection = (name: string, n: number) => ({
+  name,
+  description: `v${n}`,
+  bucket: seed.bucket,
+  path: `sales/v${n}/`,
+  region: backend.region,
+  endpoint: backend.endpoint,
+  forcePathStyle: true,
+  credentials: { mode: 'assume-role', roleArn: seed.salesRoleArn, durationSeconds: 3600 },
+  usableBy: 'everyone',
+  detailsReadableBy: 'everyone',
+  allowedRoles: ['arn:aws:iam:::role/*'],
+});
+
+async function exists(key: string): Promise<boolean> {
+  try {
+    await admin.send(new HeadObjectCommand({ Bucket: seed.bucket, Key: key }));
+    return true;
+  } catch (e) {
+    if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+    throw e;
+  }
+}
+
+async function uploadsUnder(prefix: string) {
+  const out = await admin.send(new ListMultipartUploadsCommand({ Bucket: seed.bucket, Prefix: prefix }));
+  return out.Uploads ?? [];
+}
+
+async function assertConsistentAfterRestart(): Promise<void> {
+  const verify = await call('GET', '/api/audit/verify');
+  expect(verify.status).toBe(200);
+  expect((verify.json as { ok: boolean }).ok).toBe(true);
+  expect((await call('GET', '/api/users')).status).toBe(200);
+  expect((await call('GET', '/api/connections')).status).toBe(200);
+  expect((await call('GET', '/api/connections/crash')).status).toBe(200);
+}
+
+describe('rolegate SIGKILLed mid-work and restarted on the same data directory', () => {
+  beforeAll(async () => {
+    requireBuiltCli();
+    seed = await seedDemo(backend, { bucket: `rg-crash-${suffix}`, roleNamePrefix: `rg-crash-${suffix}-` });
+    dir = await mkdtemp(join(tmpdir(), 'rolegate-crash-'));
+    const [port, gatewayPort] = [await pickFreePort(), await pickFreePort()];
+    api = `http://127.0.0.1:${port}`;
+    gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    config = join(dir, 'rolegate.yaml');
+    await writeFile(
+      config,
+      `server:\n  port: ${port}\n  drainSeconds: 1\ndataDir: ${join(dir, 'data')}\nlog:\n  level: info\n` +
+        `gateway:\n  enabled: true\n  port: ${gatewayPort}\n  multipartIdleSeconds: 1\n`,
+    );
+    const vaultKey = randomBytes(32).toString('hex');
+    env = cleanEnv({
+      AWS_ACCESS_KEY_ID: backend.master.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: backend.master.secretAccessKey,
+      AWS_REGION: backend.region,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ROLEGATE_SECRET_KEY: vaultKey,
+      ROLEGATE_DATA_DIR: join(dir, 'data'),
+    });
+    const init = await runCli(['init', '--admin', 'root'], env);
+    if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
+    token = /rg_[A-Za-z0-9_-]{43}/.exec(init.stdout)?.[0] ?? '';
+    for (const s of [vaultKey, token, backend.master.secretAccessKey, backend.admin.secretAccessKey]) secrets.add(s);
+    await start();
+    const created = await call('POST', '/api/connections', { ...connection('crash', 0), path: 'sales/' });
+    if (created.status !== 201) throw new Error(`connection: ${created.status} ${JSON.stringify(created.json)}`);
+    const key = await call('POST', '/api/users/root/gateway-keys', { name: 'crash' });
+    if (key.status !== 201) throw new Error(`gateway key: ${key.status}`);
+    gatewayKey = key.json as { accessKeyId: string; secretAccessKey: string };
+    secrets.add(gatewayKey.secretAccessKey);
+  });
+  afterAll(async () => {
+    await kill9();
+    registerSecrets(secrets);
+    for (const text of outputs) registerText('crash-child-output', text);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('leaves no partial object when killed during a user-API PUT and a gateway PUT', async () => {
+    // User API: 64 MiB declared, 20 MiB sent (past the first 8 MiB part of its multipart upload), then the kill.
+    const apiKey = 'crash/api.bin';
+    const sent = new Promise<void>((resolve) => {
+      const req = request(`${api}/api/connections/crash/object?key=${apiKey}`, {
+        method: 'PUT',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/octet-stream',
+          'content-length': String(64 * MiB),
+        },
+      });
+      req.on('error', () => resolve());
+      req.on('response', () => resolve());
+      req.write(Buffer.alloc(20 * MiB, 1), () => setTimeout(resolve, 300));
+    });
+    // Gateway: a single PutObject stalled in the same way, through the AWS SDK.
+    const gwKey = 'crash/gateway.bin';
+    const gateway = new S3Client({
+      endpoint: gatewayUrl,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: gatewayKey,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      maxAttempts: 1,
+    });
+    const body = new PassThrough();
+    const put = gateway
+      .send(new PutObjectCommand({ Bucket: 'crash', Key: gwKey, Body: body, ContentLength: 32 * MiB }))
+      .then(
+        () => 'success',
+        () => 'error',
+      );
+    body.write(Buffer.alloc(4 * MiB, 2));
+    await sent;
+    await new Promise((r) => setTimeout(r, 300));
+    await kill9();
+    body.destroy();
+    expect(await put).toBe('error');
+
+    await start();
+    expect(await exists(`sales/${apiKey}`)).toBe(false);
+    expect(await exists(`sales/${gwKey}`)).toBe(false);
+    await assertConsistentAfterRestart();
+    // The user API streams large bodies as a multipart upload (lib-storage); killed, nobody aborts it either.
+    expect((await uploadsUnder(`sales/${apiKey}`)).length).toBe(1);
+    gateway.destroy();
+  });
+
+  it('reports multipart uploads left in RGW by a kill between parts (finding: no restart sweep)', async () => {
+    const gateway = new S3Client({
+      endpoint: gatewayUrl,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: gatewayKey,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      maxAttempts: 1,
+    });
+    const key = 'crash/multipart.bin';
+    const { UploadId } = await gateway.send(new CreateMultipartUploadCommand({ Bucket: 'crash', Key: key }));
+    await gateway.send(
+      new UploadPartCommand({ Bucket: 'crash', Key: key, UploadId, PartNumber: 1, Body: Buffer.alloc(5 * MiB, 3) }),
+    );
+    const part2 = new PassThrough();
+    const second = gateway
+      .send(
+        new UploadPartCommand({
+          Bucket: 'crash',
+          Key: key,
+          UploadId,
+          PartNumber: 2,
+          Body: part2,
+          ContentLength: 5 * MiB,
+        }),
+      )
+      .catch(() => undefined);
+    part2.write(Buffer.alloc(MiB, 4));
+    await new Promise((r) => setTimeout(r, 300));
+    await kill9();
+    part2.destroy();
+    await second;
+
+    await start();
+    // The sweeper's idle timeout is 1 s here: a tracked upload would be aborted within a few sweeps.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(await exists(`sales/${key}`)).toBe(false);
+    await assertConsistentAfterRestart();
+    const left = (await uploadsUnder('sales/crash/')).filter((u) => u.UploadId === UploadId);
+    // Only the initiator (the user's role session) may list the parts: ask through the gateway, as the user.
+    const parts = left.length
+      ? ((await gateway.send(new ListPartsCommand({ Bucket: 'crash', Key: key, UploadId }))).Parts ?? [])
+      : [];
+    // The sweeper tracks uploads in memory only: after a crash, nobody aborts this one. Pinned so that a fix
+    // (a persistent record or a restart sweep) flips this test, and the figure is in docs/reliability.md.
+    expect({ uploads: left.length, parts: parts.length, bytes: parts.reduce((n, p) => n + (p.Size ?? 0), 0) }).toEqual({
+      uploads: 1,
+      parts: 1,
+      bytes: 5 * MiB,
+    });
+    // The user can still clean up by hand (AbortMultipartUpload through the gateway); the test does, too.
+    await gateway.send(new AbortMultipartUploadCommand({ Bucket: 'crash', Key: key, UploadId }));
+    expect((await uploadsUnder('sales/crash/')).filter((u) => u.UploadId === UploadId)).toEqual([]);
+    gateway.destroy();
+  });
+
+  it('keeps each connection update whole (there or not) when killed mid-burst', async () => {
+    const names = Array.from({ length: 8 }, (_, i) => `burst-${i}`);
+    for (const name of names) expect((await call('POST', '/api/connections', connection(name, 0))).status).toBe(201);
+    const acknowledged = new Map<string, number>();
+    let n = 0;
+    const writers = names.map(async (name) => {
+      for (;;) {
+        const v = ++n;
+        const res = await call('PUT', `/api/connections/${name}`, connection(name, v)).catch(() => undefined);
+        if (res === undefined) return;
+        if (res.status === 200) acknowledged.set(name, Math.max(acknowledged.get(name) ?? 0, v));
+      }
+    });
+    await new Promise((r) => setTimeout(r, 400));
+    await kill9();
+    await Promise.all(writers);
+    expect(acknowledged.size).toBe(names.length);
+
+    await start();
+    await assertConsistentAfterRestart();
+    for (const name of names) {
+      const got = await call('GET', `/api/connections/${name}`);
+      expect(got.status).toBe(200);
+      const view = got.json as { description: string; path: string };
+      const v = Number(view.description.slice(1));
+      // Whole: the description and the path come from the same update.
+      expect(view.path).toBe(`sales/v${v}/`);
+      // Durable: no acknowledged update was lost (a later, unacknowledged one may be there too).
+      expect(v).toBeGreaterThanOrEqual(acknowledged.get(name) ?? 0);
+    }
+    await kill9();
+  });
+});
