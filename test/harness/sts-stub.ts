@@ -25,7 +25,8 @@ const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').
 export async function startTestStsStub(): Promise<TestStsStub> {
   const requests: StsStubRequest[] = [];
   const credentials = {
-    accessKeyId: 'ASIASTUBSAMLDIRECT01',
+    // Not AWS-shaped on purpose (no ASIA prefix), so it can never be mistaken for a real key.
+    accessKeyId: 'STUBSAMLDIRECT000001',
     secretAccessKey: 'stub-saml-direct-secret-access-key-0000000',
     sessionToken: 'stub-saml-direct-session-token',
   };
