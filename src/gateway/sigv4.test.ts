@@ -163,6 +163,7 @@ describe('header-signed requests', () => {
         'x-amz-storage-class',
         'REDUCED_REDUNDANCY',
         'Authorization',
+        // AWS's documented example key pair (AKIAIOSFODNN7EXAMPLE), not a real key: it reproduces the published signature.
         'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-storage-class,Signature=4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9',
         'x-amz-content-sha256',
         'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',

@@ -66,127 +66,90 @@ export interface StsGatewayOptions {
 }
 
 export function createStsGateway(options: StsGatewayOptions): StsGateway & WebIdentityStsGateway & SamlStsGateway {
+  /**
+   * One STS call: a client for the request's endpoint, our retry policy, typed errors. Without credentials the
+   * SDK sends the call unsigned (AssumeRoleWithWebIdentity/WithSAML: the token or assertion is the credential).
+   */
+  async function call(
+    request: { region: string; endpoint?: string | undefined; roleArn: string; connectionName: string },
+    credentials: AwsCredentials | undefined,
+    send: (
+      client: STSClient,
+    ) => Promise<AssumeRoleCommandOutput | AssumeRoleWithWebIdentityCommandOutput | AssumeRoleWithSAMLCommandOutput>,
+  ): Promise<AssumedRole> {
+    const client = new STSClient({
+      region: request.region,
+      endpoint: request.endpoint,
+      ...(credentials === undefined
+        ? {}
+        : {
+            credentials: {
+              accessKeyId: credentials.accessKeyId,
+              secretAccessKey: credentials.secretAccessKey,
+              sessionToken: credentials.sessionToken,
+            },
+          }),
+      // Retries are ours (below), so that their policy is explicit and testable.
+      maxAttempts: 1,
+      // Without throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes and keeps waiting.
+      requestHandler: {
+        requestTimeout: options.timeoutMs,
+        connectionTimeout: options.timeoutMs,
+        throwOnRequestTimeout: true,
+      },
+    });
+    try {
+      const out = await withRetry(() => send(client), {
+        maxAttempts: options.maxAttempts,
+        baseDelayMs: options.baseDelayMs ?? 100,
+        maxDelayMs: 2_000,
+        isRetryable: isRetryableAwsError,
+      });
+      return assumedFrom(out);
+    } catch (error) {
+      throw mapStsError(error, request);
+    } finally {
+      client.destroy();
+    }
+  }
+
   return {
-    async assumeRoleWithSAML(request) {
-      const client = new STSClient({
-        region: request.region,
-        endpoint: request.endpoint,
-        // No credentials: the SDK sends this operation unsigned (the SAML assertion is the credential).
-        maxAttempts: 1,
-        requestHandler: {
-          requestTimeout: options.timeoutMs,
-          connectionTimeout: options.timeoutMs,
-          throwOnRequestTimeout: true,
-        },
-      });
-      try {
-        const out = await withRetry(
-          () =>
-            client.send(
-              new AssumeRoleWithSAMLCommand({
-                RoleArn: request.roleArn,
-                PrincipalArn: request.principalArn,
-                SAMLAssertion: request.samlAssertion,
-                DurationSeconds: request.durationSeconds,
-                Policy: request.policy,
-              }),
-            ),
-          {
-            maxAttempts: options.maxAttempts,
-            baseDelayMs: options.baseDelayMs ?? 100,
-            maxDelayMs: 2_000,
-            isRetryable: isRetryableAwsError,
-          },
-        );
-        return assumedFrom(out);
-      } catch (error) {
-        throw mapStsError(error, request);
-      } finally {
-        client.destroy();
-      }
-    },
-    async assumeRoleWithWebIdentity(request) {
-      const client = new STSClient({
-        region: request.region,
-        endpoint: request.endpoint,
-        // No credentials: the SDK sends this operation unsigned (the web identity token is the credential).
-        maxAttempts: 1,
-        requestHandler: {
-          requestTimeout: options.timeoutMs,
-          connectionTimeout: options.timeoutMs,
-          throwOnRequestTimeout: true,
-        },
-      });
-      try {
-        const out = await withRetry(
-          () =>
-            client.send(
-              new AssumeRoleWithWebIdentityCommand({
-                RoleArn: request.roleArn,
-                RoleSessionName: request.sessionName,
-                DurationSeconds: request.durationSeconds,
-                WebIdentityToken: request.webIdentityToken,
-                Policy: request.policy,
-              }),
-            ),
-          {
-            maxAttempts: options.maxAttempts,
-            baseDelayMs: options.baseDelayMs ?? 100,
-            maxDelayMs: 2_000,
-            isRetryable: isRetryableAwsError,
-          },
-        );
-        return assumedFrom(out);
-      } catch (error) {
-        throw mapStsError(error, request);
-      } finally {
-        client.destroy();
-      }
-    },
-    async assumeRole(request) {
-      const client = new STSClient({
-        region: request.region,
-        endpoint: request.endpoint,
-        credentials: {
-          accessKeyId: request.masterCredentials.accessKeyId,
-          secretAccessKey: request.masterCredentials.secretAccessKey,
-          sessionToken: request.masterCredentials.sessionToken,
-        },
-        // Retries are ours (below), so that their policy is explicit and testable.
-        maxAttempts: 1,
-        // Without throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes and keeps waiting.
-        requestHandler: {
-          requestTimeout: options.timeoutMs,
-          connectionTimeout: options.timeoutMs,
-          throwOnRequestTimeout: true,
-        },
-      });
-      try {
-        const out = await withRetry(
-          () =>
-            client.send(
-              new AssumeRoleCommand({
-                RoleArn: request.roleArn,
-                RoleSessionName: request.sessionName,
-                DurationSeconds: request.durationSeconds,
-                ExternalId: request.externalId,
-                Policy: request.policy,
-              }),
-            ),
-          {
-            maxAttempts: options.maxAttempts,
-            baseDelayMs: options.baseDelayMs ?? 100,
-            maxDelayMs: 2_000,
-            isRetryable: isRetryableAwsError,
-          },
-        );
-        return assumedFrom(out);
-      } catch (error) {
-        throw mapStsError(error, request);
-      } finally {
-        client.destroy();
-      }
-    },
+    assumeRoleWithSAML: (request) =>
+      call(request, undefined, (client) =>
+        client.send(
+          new AssumeRoleWithSAMLCommand({
+            RoleArn: request.roleArn,
+            PrincipalArn: request.principalArn,
+            SAMLAssertion: request.samlAssertion,
+            DurationSeconds: request.durationSeconds,
+            Policy: request.policy,
+          }),
+        ),
+      ),
+    assumeRoleWithWebIdentity: (request) =>
+      call(request, undefined, (client) =>
+        client.send(
+          new AssumeRoleWithWebIdentityCommand({
+            RoleArn: request.roleArn,
+            RoleSessionName: request.sessionName,
+            DurationSeconds: request.durationSeconds,
+            WebIdentityToken: request.webIdentityToken,
+            Policy: request.policy,
+          }),
+        ),
+      ),
+    assumeRole: (request) =>
+      call(request, request.masterCredentials, (client) =>
+        client.send(
+          new AssumeRoleCommand({
+            RoleArn: request.roleArn,
+            RoleSessionName: request.sessionName,
+            DurationSeconds: request.durationSeconds,
+            ExternalId: request.externalId,
+            Policy: request.policy,
+          }),
+        ),
+      ),
   };
 }
 
