@@ -10,6 +10,7 @@ import { roleArnProblem } from './role-arn.js';
 export type Decision = { allowed: true } | { allowed: false; code: string; reason: string };
 
 const ALLOWED: Decision = Object.freeze({ allowed: true });
+const NOBODY: AccessRule = Object.freeze({ kind: 'nobody' });
 
 function deny(code: string, reason: string): Decision {
   return { allowed: false, code, reason };
@@ -52,6 +53,22 @@ export function decideDetails(principal: Principal, connection: Connection): Dec
     'credentials.details_not_readable',
     `Credential details of connection ${quoted(connection.name)} are not readable by user ` +
       `${quoted(principal.username)}; data must go through rolegate (the data API or the S3 gateway).`,
+  );
+}
+
+/**
+ * Whether rolegate may sign `principal`'s S3 requests for `connection` with their role session (remote signing,
+ * presigned URLs); requires use first. Denied with `signing.not_allowed` otherwise. Independent of
+ * detailsReadableBy: signing never hands the role session out.
+ */
+export function decideSigning(principal: Principal, connection: Connection): Decision {
+  const use = decideUse(principal, connection);
+  if (!use.allowed) return use;
+  if (admits(connection.signingAllowedBy ?? NOBODY, principal)) return ALLOWED;
+  return deny(
+    'signing.not_allowed',
+    `Connection ${quoted(connection.name)} does not sign requests for user ${quoted(principal.username)} ` +
+      '(signingAllowedBy); data must go through rolegate or credentials must be readable.',
   );
 }
 

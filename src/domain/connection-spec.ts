@@ -96,7 +96,7 @@ export function validateConnection(c: Connection): Connection {
     throw bad('credentials', `role settings only apply to mode assume-role, not ${c.mode}`);
   }
   if (c.usableBy.kind === 'nobody') throw bad('usableBy', 'must be everyone or a list of groups');
-  for (const rule of [c.usableBy, c.detailsReadableBy]) {
+  for (const rule of [c.usableBy, c.detailsReadableBy, ...(c.signingAllowedBy ? [c.signingAllowedBy] : [])]) {
     if (rule.kind === 'groups' && rule.groups.length === 0)
       throw bad('groups', 'a group rule needs at least one group');
   }

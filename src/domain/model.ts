@@ -19,7 +19,7 @@ export interface Principal {
   readonly session?: { readonly id: string; readonly roleArn?: string | undefined } | undefined;
 }
 
-/** Who a rule admits. `nobody` is only meaningful for detailsReadableBy. */
+/** Who a rule admits. `nobody` is only meaningful for detailsReadableBy and signingAllowedBy. */
 export type AccessRule =
   | { readonly kind: 'everyone' }
   | { readonly kind: 'nobody' }
@@ -64,6 +64,11 @@ export interface Connection {
   readonly assumeRole?: AssumeRoleSettings | undefined;
   readonly usableBy: AccessRule;
   readonly detailsReadableBy: AccessRule;
+  /**
+   * Who may have rolegate sign their S3 requests (remote signing, presigned URLs) with their role session;
+   * absent means nobody (connections stored before remote signing existed).
+   */
+  readonly signingAllowedBy?: AccessRule | undefined;
   /** Glob patterns (`*`, `?`) the resolved role ARN must match; empty = any valid role ARN. */
   readonly allowedRoles: readonly string[];
   /** Default `rg-${connection}-for-${user}`. */
