@@ -9,12 +9,13 @@ import { S3ClientPool } from './cloud/aws/s3.js';
 import { createStsGateway, type StsGateway } from './cloud/aws/sts.js';
 import type { RolegateConfig } from './config/schema.js';
 import { loadVaultKey } from './config/vault-key.js';
-import { connectDatabase, type Db } from './db/connect.js';
+import { connectDatabase, type Db, dialectOf } from './db/connect.js';
 import { createS3Gateway, type S3Gateway } from './gateway/server.js';
 import { createHttpServer, type HttpApp } from './http/server.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createLogger } from './lib/logger.js';
 import { SecretBox } from './lib/secret-box.js';
+import { randomId } from './lib/tokens.js';
 import { auditHttpResponse } from './modules/audit/audit.http.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { type AuditService, createAuditService } from './modules/audit/audit.service.js';
@@ -44,6 +45,8 @@ import { dataRoutes } from './modules/data/data.routes.js';
 import { createDataService, type DataService } from './modules/data/data.service.js';
 import { createMultipartService } from './modules/data/multipart.service.js';
 import { createObjectsService } from './modules/data/objects.service.js';
+import { createPendingUploadsService, type PendingUploadsService } from './modules/data/pending-uploads.service.js';
+import { createPendingUploadStore } from './modules/data/pending-uploads.store.js';
 import { createExplainService, type ExplainService } from './modules/explain/explain.service.js';
 import { createExecTokensService } from './modules/fastpath/exec-tokens.service.js';
 import { fastpathRoutes } from './modules/fastpath/fastpath.routes.js';
@@ -102,6 +105,11 @@ export interface App {
   readonly services: Services;
   readonly engine: CredentialEngine;
   readonly trail: AuditTrail;
+  /**
+   * Multipart uploads recorded until they end, and the sweep that aborts what a crash left behind (`serve` starts
+   * it; one-off commands on the same store must not sweep a running server's uploads).
+   */
+  readonly pendingUploads: PendingUploadsService;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly db: Db;
@@ -256,7 +264,24 @@ export async function createApp(options: AppOptions): Promise<App> {
       clock,
     });
   const s3 = new S3ClientPool();
-  const data = createDataService({ credentials, s3 });
+  // Multipart uploads are recorded until they end; a sweep (now, and periodically) aborts what a crash left.
+  const pendingUploads = createPendingUploadsService({
+    store: createPendingUploadStore(db),
+    credentials,
+    s3,
+    owners: {
+      principalOf: (userId, sessionId) =>
+        sessionId === null ? identity.principalById(userId) : sessions.principalOfSession(userId, sessionId),
+    },
+    trail,
+    clock,
+    logger,
+    instanceId: randomId('ins'),
+    exclusiveStore: dialectOf(db) === 'sqlite',
+    sweepIntervalMs: config.multipart.sweepSeconds * 1000,
+    gatewayMaxAgeMs: config.multipart.gatewayMaxAgeSeconds * 1000,
+  });
+  const data = createDataService({ credentials, s3, pending: pendingUploads });
   const mounts = createMountsService({ store: federationStore, connections, sessions, data, trail, clock });
   // Datasets and the catalog explorer: S3 and Glue calls as the user, through the audited credentials service.
   const catalogStore = createCatalogStore(db);
@@ -277,6 +302,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     s3,
     clock,
     idleTimeoutMs: config.gateway.multipartIdleSeconds * 1000,
+    pending: pendingUploads,
     onReapError: (err, upload) =>
       logger.warn({ err, connection: upload.connection }, 'could not abort an idle multipart upload'),
   });
@@ -338,6 +364,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     http,
     gateway,
     services: { identity, connections, credentials, data, audit, explain },
+    pendingUploads,
     trail,
     metrics,
     engine,
@@ -346,6 +373,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     async close() {
       await gateway.close();
       multipart.close();
+      await pendingUploads.close();
       // Drain: requests in flight may finish until the deadline, then their connections are cut.
       const deadline = setTimeout(() => http.server.closeAllConnections(), config.server.drainSeconds * 1000);
       await http.close();

@@ -34,6 +34,8 @@ export async function serve(options: { configFile?: string | undefined } = {}): 
     app.logger.info({ endpoint }, 'S3 gateway listening');
   }
   const retention = scheduleAuditRetention(app);
+  // Aborts the multipart uploads a previous run left in S3 (killed mid-upload), then keeps sweeping.
+  app.pendingUploads.start();
   const stop = async (signal: string) => {
     app.logger.info({ signal }, 'shutting down');
     clearInterval(retention);

@@ -75,6 +75,21 @@ export const configSchema = z
       })
       .strict()
       .default({ enabled: true, host: '127.0.0.1', port: 8631, region: 'us-east-1', multipartIdleSeconds: 3600 }),
+    /** Multipart uploads left behind by a crash or a vanished client (src/modules/data/pending-uploads.service.ts). */
+    multipart: z
+      .object({
+        /** How often recorded uploads are swept (and this instance's own ones marked alive); also at start-up. */
+        sweepSeconds: z.number().int().min(1).max(86_400).default(120),
+        /** A gateway client's multipart upload still open this long after its start is aborted by the sweep. */
+        gatewayMaxAgeSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(30 * 86_400)
+          .default(86_400),
+      })
+      .strict()
+      .default({ sweepSeconds: 120, gatewayMaxAgeSeconds: 86_400 }),
     audit: z
       .object({
         /** Where events go. The database sink keeps the hash chain that `audit verify` checks. */

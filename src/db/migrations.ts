@@ -292,6 +292,40 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0009_signing': {
+    async up(db: Kysely<unknown>) {
+      // Connections stored before remote signing carry no signingAllowedBy; write the default (nobody) into each
+      // spec so that what the store holds says it, and config as code sees no change where none was declared.
+      const rows = await sql<{ name: string; spec: string }>`select name, spec from connections`.execute(db);
+      for (const row of rows.rows) {
+        const spec = JSON.parse(row.spec) as Record<string, unknown>;
+        if (spec.signingAllowedBy !== undefined) continue;
+        const updated = JSON.stringify({ ...spec, signingAllowedBy: { kind: 'nobody' } });
+        await sql`update connections set spec = ${updated} where name = ${row.name}`.execute(db);
+      }
+    },
+  },
+  '0010_pending_uploads': {
+    async up(db: Kysely<unknown>) {
+      // Multipart uploads rolegate started and has not seen completed or aborted: what a sweep aborts after a
+      // crash. No foreign key to users: a deleted owner's record must stay, to be reported by the sweep.
+      await db.schema
+        .createTable('pending_uploads')
+        .addColumn('bucket', 'text', (c) => c.notNull())
+        .addColumn('upload_id', 'text', (c) => c.notNull())
+        .addColumn('object_key', 'text', (c) => c.notNull())
+        .addColumn('origin', 'text', (c) => c.notNull())
+        .addColumn('connection', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('session_id', 'text')
+        .addColumn('instance_id', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('heartbeat_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('pending_uploads_pk', ['bucket', 'upload_id'])
+        .execute();
+      await sql`create index pending_uploads_instance on pending_uploads (instance_id)`.execute(db);
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

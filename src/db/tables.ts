@@ -155,6 +155,7 @@ export interface Database {
   shared_role_sessions: SharedRoleSessionsTable;
   oidc_identities: OidcIdentitiesTable;
   session_web_identities: SessionWebIdentitiesTable;
+  pending_uploads: PendingUploadsTable;
 }
 
 /** A role session one instance obtained, for the others (PostgreSQL); `sealed` holds credentials and all. */
@@ -267,4 +268,23 @@ export interface SessionWebIdentitiesTable {
   session_id: string;
   sealed_token: string;
   expires_at: string;
+}
+
+/**
+ * A multipart upload rolegate started (user API: its own streamed upload; gateway: a client's) and has not yet
+ * seen completed or aborted. `instance_id`: the instance streaming a user-API upload (kept alive by
+ * `heartbeat_at`), or the instance sweeping the record; null when nobody holds it.
+ */
+export interface PendingUploadsTable {
+  bucket: string;
+  upload_id: string;
+  /** The full key in the bucket. */
+  object_key: string;
+  origin: 'api' | 'gateway';
+  connection: string;
+  user_id: string;
+  session_id: string | null;
+  instance_id: string | null;
+  created_at: string;
+  heartbeat_at: string;
 }

@@ -29,6 +29,7 @@ const TABLES: ReadonlyArray<keyof Database> = [
   'mounts',
   'oidc_identities',
   'session_web_identities',
+  'pending_uploads',
 ];
 
 /**

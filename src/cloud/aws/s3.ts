@@ -1,8 +1,24 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { GetBucketLocationCommand, S3Client } from '@aws-sdk/client-s3';
 import type { AwsCredentials, ConnectionTarget } from '../../domain/model.js';
 import { LruMap } from '../../lib/lru-map.js';
+
+const multipartCreations = new AsyncLocalStorage<(uploadId: string) => Promise<void>>();
+
+/**
+ * Runs `fn` so that a CreateMultipartUpload it sends through a pooled client — lib-storage's, inside
+ * `Upload.done()`, which tells nobody its upload id — reports the new id to `onCreated` before the answer reaches
+ * the sender. No part is sent before `onCreated` settles; when it throws, the create fails with its error (the
+ * upload then exists in S3 without anyone knowing its id: `onCreated` must abort it before throwing).
+ */
+export function onMultipartCreated<T>(
+  onCreated: (uploadId: string) => Promise<void>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return multipartCreations.run(onCreated, fn);
+}
 
 /**
  * S3 clients keyed by target and access key. Clients share one keep-alive socket pool, so creating
@@ -42,6 +58,18 @@ export class S3ClientPool {
         responseChecksumValidation: 'WHEN_REQUIRED',
         requestHandler: { httpAgent: this.#httpAgent, httpsAgent: this.#httpsAgent, connectionTimeout: 5_000 },
       });
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const out = await next(args);
+          const onCreated = multipartCreations.getStore();
+          if (onCreated !== undefined && context.commandName === 'CreateMultipartUploadCommand') {
+            const uploadId = 'UploadId' in out.output ? out.output.UploadId : undefined;
+            if (typeof uploadId === 'string') await onCreated(uploadId);
+          }
+          return out;
+        },
+        { step: 'initialize', name: 'rolegateMultipartCreated' },
+      );
       this.#clients.set(key, client);
     }
     return client;

@@ -1,13 +1,21 @@
 import { type Readable, Transform } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { S3ClientPool } from '../../cloud/aws/s3.js';
+import { onMultipartCreated, type S3ClientPool } from '../../cloud/aws/s3.js';
 import { mapS3Error } from '../../cloud/aws/s3-errors.js';
 import type { Principal } from '../../domain/model.js';
 import { isKeyInScope, relativeKey, resolveListPrefix, resolveObjectKey } from '../../domain/scope.js';
 import { invalidInput, RolegateError } from '../../errors/errors.js';
 import type { CredentialsService } from '../credentials/credentials.service.js';
 import { explainDenied, openDataSession } from './data-session.js';
+import type { PendingUploadsService } from './pending-uploads.service.js';
 
 export interface ObjectInfo {
   readonly key: string;
@@ -38,6 +46,8 @@ export interface DataServiceDeps {
   readonly s3: Pick<S3ClientPool, 'clientForBucket'>;
   /** Multipart part size for streamed uploads; memory per upload is about partSize × queueSize. */
   readonly uploadPartSize?: number;
+  /** Where streamed multipart uploads are recorded until they end, so that a crash leaves none behind. */
+  readonly pending?: Pick<PendingUploadsService, 'started' | 'finished' | 'abandon'>;
 }
 
 export type DataService = ReturnType<typeof createDataService>;
@@ -214,8 +224,29 @@ export function createDataService(deps: DataServiceDeps) {
         void upload.abort().catch(() => undefined);
       };
       options.signal?.addEventListener('abort', abort, { once: true });
+      const pending = deps.pending;
+      let uploadId: string | undefined;
+      const record = async (id: string) => {
+        try {
+          await pending?.started({
+            origin: 'api',
+            bucket: scope.bucket,
+            uploadId: id,
+            key: fullKey,
+            connection,
+            actor,
+          });
+        } catch (e) {
+          // Unrecorded, a crash would leave it behind: no part goes out, and the upload is aborted now.
+          await abortQuietly(client, scope.bucket, fullKey, id);
+          throw e;
+        }
+        uploadId = id;
+      };
+      let succeeded = false;
       try {
-        const out = await upload.done();
+        const out = await onMultipartCreated(record, () => upload.done());
+        succeeded = true;
         return { key, size: received, etag: out.ETag };
       } catch (e) {
         if (counted.errored instanceof RolegateError) throw counted.errored;
@@ -223,6 +254,11 @@ export function createDataService(deps: DataServiceDeps) {
         throw mapS3Error(e, { connection, key });
       } finally {
         options.signal?.removeEventListener('abort', abort);
+        if (pending !== undefined && uploadId !== undefined) {
+          // lib-storage aborts a failed upload itself, but that abort may have failed too: make sure.
+          const gone = succeeded || (await abortQuietly(client, scope.bucket, fullKey, uploadId));
+          await (gone ? pending.finished(scope.bucket, uploadId) : pending.abandon(scope.bucket, uploadId));
+        }
       }
     },
 
@@ -236,4 +272,14 @@ export function createDataService(deps: DataServiceDeps) {
       }
     },
   };
+}
+
+/** Aborts a multipart upload; true when it is gone (aborted now or already), false when S3 could not be told. */
+async function abortQuietly(client: S3Client, bucket: string, key: string, uploadId: string): Promise<boolean> {
+  try {
+    await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+    return true;
+  } catch (e) {
+    return mapS3Error(e, { connection: '' }).code === 'object.not_found';
+  }
 }

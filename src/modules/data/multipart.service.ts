@@ -17,8 +17,9 @@ import type { Principal } from '../../domain/model.js';
 import { isKeyInScope, relativeKey, resolveListPrefix, resolveObjectKey } from '../../domain/scope.js';
 import { invalidInput, isRolegateError } from '../../errors/errors.js';
 import type { Clock } from '../../lib/clock.js';
-import { type DataSessionDeps, openDataSession } from './data-session.js';
+import { type DataSession, type DataSessionDeps, openDataSession } from './data-session.js';
 import type { ObjectHeaders } from './objects.service.js';
+import type { PendingUploadsService } from './pending-uploads.service.js';
 
 export interface MultipartServiceDeps extends DataSessionDeps {
   readonly clock: Clock;
@@ -26,6 +27,11 @@ export interface MultipartServiceDeps extends DataSessionDeps {
   readonly idleTimeoutMs: number;
   /** Told when an idle upload could not be aborted (it is retried on the next sweep). */
   readonly onReapError?: (error: unknown, upload: { connection: string; key: string }) => void;
+  /**
+   * Where uploads are recorded until completed or aborted: the idle sweep above lives in memory, this record
+   * survives a crash and is swept after an age bound (src/modules/data/pending-uploads.service.ts).
+   */
+  readonly pending?: Pick<PendingUploadsService, 'started' | 'finished'>;
 }
 
 export interface UploadedPart {
@@ -80,10 +86,14 @@ export function createMultipartService(deps: MultipartServiceDeps) {
     try {
       await client.send(new AbortMultipartUploadCommand({ Bucket: scope.bucket, Key: fullKey, UploadId: uploadId }));
     } catch (e) {
-      throw mapS3Error(e, { connection, key });
+      const mapped = mapS3Error(e, { connection, key });
+      // Already gone (completed or aborted elsewhere): nothing of it is pending any more.
+      if (mapped.code === 'object.not_found') await deps.pending?.finished(scope.bucket, uploadId);
+      throw mapped;
     } finally {
       tracked.delete(uploadId);
     }
+    await deps.pending?.finished(scope.bucket, uploadId);
   }
 
   async function sweep(): Promise<void> {
@@ -100,6 +110,22 @@ export function createMultipartService(deps: MultipartServiceDeps) {
       }
     }
   }
+  /** Records a new upload; one that cannot be recorded is aborted at once (a crash would leave it behind). */
+  async function recordStarted(
+    client: DataSession['client'],
+    upload: { bucket: string; uploadId: string; key: string; connection: string; actor: Principal },
+  ): Promise<void> {
+    if (deps.pending === undefined) return;
+    try {
+      await deps.pending.started({ origin: 'gateway', ...upload });
+    } catch (e) {
+      await client
+        .send(new AbortMultipartUploadCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId }))
+        .catch(() => undefined);
+      throw e;
+    }
+  }
+
   const timer = setInterval(() => void sweep(), Math.max(250, Math.min(deps.idleTimeoutMs / 4, 30_000)));
   timer.unref();
 
@@ -122,6 +148,7 @@ export function createMultipartService(deps: MultipartServiceDeps) {
           }),
         );
         const uploadId = out.UploadId as string;
+        await recordStarted(client, { bucket: scope.bucket, uploadId, key: fullKey, connection, actor });
         tracked.set(uploadId, { actor, connection, key, lastActivity: clock.now(), inFlight: 0 });
         return uploadId;
       } catch (e) {
@@ -192,6 +219,7 @@ export function createMultipartService(deps: MultipartServiceDeps) {
           }),
         );
         tracked.delete(uploadId);
+        await deps.pending?.finished(scope.bucket, uploadId);
         return { etag: out.ETag };
       } catch (e) {
         throw mapS3Error(e, { connection, key });

@@ -157,6 +157,21 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     },
 
     /**
+     * The principal of a session's user carrying the session (its role only while still entitled), expired or
+     * not: for cleaning up after it (aborting an upload it left), never to authenticate a request. Undefined when
+     * the user is gone; the user's plain principal when the session is.
+     */
+    async principalOfSession(userId: string, sessionId: string): Promise<Principal | undefined> {
+      const principal = await deps.identity.principalById(userId);
+      if (principal === undefined) return undefined;
+      const record = await store.findSession(sessionId);
+      if (record === undefined || record.userId !== userId) return principal;
+      const roleArn =
+        record.roleArn !== null && isEntitled(await rolesOf(principal), record.roleArn) ? record.roleArn : undefined;
+      return Object.freeze({ ...principal, session: Object.freeze({ id: record.id, roleArn }) });
+    },
+
+    /**
      * Resolves a session token to its user's principal carrying the session. The session's role is re-checked
      * against the current entitlements on every request: a role taken away stops working at once.
      */
