@@ -57,6 +57,7 @@ describe('explainAccess', () => {
       ['key in scope', 'pass'],
       ['role', 'pass'],
       ['details readable by', 'pass'],
+      ['signing allowed by', 'fail'],
     ]);
     expect(e.steps[2]?.detail).toBe('s3://acme-sales/reports/2030/q1.csv');
     expect(e).toMatchObject({
@@ -91,14 +92,21 @@ describe('explainAccess', () => {
     expect(policy).not.toContain('s3:DeleteObject');
   });
 
+  it('says whether rolegate signs requests for the user (signingAllowedBy, nobody by default)', () => {
+    const signing = (c: Connection) => explainAccess(principal(), c).steps.find((s) => s.rule === 'signing allowed by');
+    expect(signing(connection())).toMatchObject({ outcome: 'fail' });
+    expect(signing(connection())?.detail).toContain('signingAllowedBy');
+    expect(signing(connection({ signingAllowedBy: { kind: 'everyone' } }))).toMatchObject({ outcome: 'pass' });
+  });
+
   it('takes the slow path when credential details are not readable', () => {
     const e = explainAccess(principal(), connection({ detailsReadableBy: { kind: 'nobody' } }));
     expect(e.allowed).toBe(true);
     expect(e.path).toBe('slow');
     expect(e.roleArn).toBe(SALES_ROLE);
-    const last = e.steps[e.steps.length - 1];
-    expect(last).toMatchObject({ rule: 'details readable by', outcome: 'fail' });
-    expect(last?.detail).toMatch(/through rolegate/);
+    const details = e.steps.find((s) => s.rule === 'details readable by');
+    expect(details).toMatchObject({ outcome: 'fail' });
+    expect(details?.detail).toMatch(/through rolegate/);
   });
 
   it('takes the fast path when a group in detailsReadableBy admits the user', () => {

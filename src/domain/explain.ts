@@ -1,5 +1,5 @@
 import { RolegateError } from '../errors/errors.js';
-import { decideDetails, decideRole, decideUse, decideWrite } from './access.js';
+import { decideDetails, decideRole, decideSigning, decideUse, decideWrite } from './access.js';
 import type { Connection, Principal } from './model.js';
 import { connectionScope, planRoleSession, type RoleSessionPlan, sessionPolicyOf } from './role-session-plan.js';
 import { resolveObjectKey } from './scope.js';
@@ -24,7 +24,10 @@ export interface Explanation {
   readonly sessionName?: string | undefined;
   readonly sessionPolicy?: unknown;
   readonly key?: string | undefined;
-  /** `fast` when credential details are readable (the user may hold the role session), else `slow`. */
+  /**
+   * `fast` when credential details are readable (the user may hold the role session), else `slow`. Whether
+   * rolegate also signs the user's requests is the `signing allowed by` step.
+   */
   readonly path: 'fast' | 'slow' | 'none';
 }
 
@@ -101,6 +104,15 @@ export function explainAccess(
     rule: 'details readable by',
     outcome: details.allowed ? 'pass' : 'fail',
     detail: details.allowed ? 'the user may receive the role session (fast path)' : details.reason,
+  });
+  // Remote signing is a path of its own: requests signed by rolegate, data straight to S3.
+  const signing = decideSigning(principal, connection);
+  steps.push({
+    rule: 'signing allowed by',
+    outcome: signing.allowed ? 'pass' : 'fail',
+    detail: signing.allowed
+      ? 'rolegate signs requests and presigns URLs for the user (remote signing)'
+      : signing.reason,
   });
   return {
     ...base,

@@ -356,6 +356,7 @@ function exportedConnection(c: Connection): ConfigFile['connections'][number] {
     credentials,
     usableBy: fromRule(c.usableBy),
     detailsReadableBy: fromRule(c.detailsReadableBy),
+    signingAllowedBy: fromRule(c.signingAllowedBy ?? { kind: 'nobody' }),
     allowedRoles: [...c.allowedRoles],
     sessionNameTemplate: c.sessionNameTemplate,
   };

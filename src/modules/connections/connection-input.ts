@@ -41,6 +41,8 @@ export const connectionInputSchema = z
     ]),
     usableBy: accessRule.default('everyone'),
     detailsReadableBy: accessRule.default('nobody'),
+    /** Who may have rolegate sign their S3 requests (remote signing, presigned URLs); absent: nobody. */
+    signingAllowedBy: accessRule.optional(),
     allowedRoles: z.array(z.string()).default([]),
     sessionNameTemplate: z.string().optional(),
   })
@@ -74,6 +76,7 @@ export const connectionViewSchema = z.object({
   }),
   usableBy: accessRule,
   detailsReadableBy: accessRule,
+  signingAllowedBy: accessRule,
   allowedRoles: z.array(z.string()),
   sessionNameTemplate: z.string(),
   version: z.number(),
