@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import {
-  AbortMultipartUploadCommand,
   CreateMultipartUploadCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
@@ -25,7 +24,8 @@ import { registerSecrets, registerText } from '../harness/secret-registry.js';
 /**
  * rolegate as a real child process (`rolegate serve`), SIGKILLed mid-upload (user API and gateway) and in the
  * middle of a burst of connection updates, then restarted on the same data directory: nothing half-written is
- * visible in RGW, the store reads back consistently, acknowledged writes survived, the audit chain verifies.
+ * visible in RGW, no multipart upload is left there once the restart's sweep has run, the store reads back
+ * consistently, acknowledged writes survived, the audit chain verifies.
  */
 const backend = backendFromContext();
 const admin = new S3Client({
@@ -36,6 +36,8 @@ const admin = new S3Client({
 });
 const suffix = randomBytes(4).toString('hex');
 const MiB = 1024 * 1024;
+/** The gateway client's own uploads are swept only past this age (the production default is a day). */
+const GATEWAY_MAX_AGE_S = 5;
 
 let dir: string;
 let seed: DemoSeed;
@@ -125,6 +127,32 @@ async function uploadsUnder(prefix: string) {
   return out.Uploads ?? [];
 }
 
+/** Polls RGW (admin credentials: every upload in the bucket) until none is left under `prefix`; the time taken. */
+async function uploadsGone(prefix: string, limitMs: number): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const left = await uploadsUnder(prefix);
+    if (left.length === 0) return performance.now() - started;
+    if (performance.now() - started > limitMs) {
+      throw new Error(`${left.length} multipart upload(s) still under ${prefix} after ${limitMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+interface SweepEvent {
+  actor?: string;
+  outcome: string;
+  key?: string;
+  details?: { origin?: string; trigger?: string };
+}
+
+async function sweepEvents(): Promise<SweepEvent[]> {
+  const res = await call('GET', '/api/audit?action=upload.sweep_abort&limit=100');
+  expect(res.status).toBe(200);
+  return (res.json as { events: SweepEvent[] }).events;
+}
+
 async function assertConsistentAfterRestart(): Promise<void> {
   const verify = await call('GET', '/api/audit/verify');
   expect(verify.status).toBe(200);
@@ -146,7 +174,8 @@ describe('rolegate SIGKILLed mid-work and restarted on the same data directory',
     await writeFile(
       config,
       `server:\n  port: ${port}\n  drainSeconds: 1\ndataDir: ${join(dir, 'data')}\nlog:\n  level: info\n` +
-        `gateway:\n  enabled: true\n  port: ${gatewayPort}\n  multipartIdleSeconds: 1\n`,
+        `gateway:\n  enabled: true\n  port: ${gatewayPort}\n  multipartIdleSeconds: 1\n` +
+        `multipart:\n  sweepSeconds: 1\n  gatewayMaxAgeSeconds: ${GATEWAY_MAX_AGE_S}\n`,
     );
     const vaultKey = randomBytes(32).toString('hex');
     env = cleanEnv({
@@ -216,16 +245,28 @@ describe('rolegate SIGKILLed mid-work and restarted on the same data directory',
     body.destroy();
     expect(await put).toBe('error');
 
+    // The user API streams large bodies as a multipart upload (lib-storage): the kill left one in RGW.
+    expect((await uploadsUnder(`sales/${apiKey}`)).length).toBe(1);
+
     await start();
     expect(await exists(`sales/${apiKey}`)).toBe(false);
     expect(await exists(`sales/${gwKey}`)).toBe(false);
+    // rolegate's own streamed upload is dead at start-up: the start-up sweep aborts it as its owner.
+    const ms = await uploadsGone(`sales/${apiKey}`, 10_000);
+    console.info(`[crash] user-API multipart upload aborted ${Math.round(ms)} ms after the restart was up`);
     await assertConsistentAfterRestart();
-    // The user API streams large bodies as a multipart upload (lib-storage); killed, nobody aborts it either.
-    expect((await uploadsUnder(`sales/${apiKey}`)).length).toBe(1);
+    expect(await sweepEvents()).toContainEqual(
+      expect.objectContaining({
+        actor: 'root',
+        outcome: 'allowed',
+        key: `sales/${apiKey}`,
+        details: expect.objectContaining({ origin: 'api', trigger: 'start-up' }),
+      }),
+    );
     gateway.destroy();
   });
 
-  it('reports multipart uploads left in RGW by a kill between parts (finding: no restart sweep)', async () => {
+  it('aborts a gateway multipart upload left by a kill between parts once it is past the age bound', async () => {
     const gateway = new S3Client({
       endpoint: gatewayUrl,
       region: 'us-east-1',
@@ -236,6 +277,7 @@ describe('rolegate SIGKILLed mid-work and restarted on the same data directory',
     });
     const key = 'crash/multipart.bin';
     const { UploadId } = await gateway.send(new CreateMultipartUploadCommand({ Bucket: 'crash', Key: key }));
+    const createdAt = performance.now();
     await gateway.send(
       new UploadPartCommand({ Bucket: 'crash', Key: key, UploadId, PartNumber: 1, Body: Buffer.alloc(5 * MiB, 3) }),
     );
@@ -259,25 +301,28 @@ describe('rolegate SIGKILLed mid-work and restarted on the same data directory',
     await second;
 
     await start();
-    // The sweeper's idle timeout is 1 s here: a tracked upload would be aborted within a few sweeps.
-    await new Promise((r) => setTimeout(r, 2_500));
+    // Killed with one stored part: the upload is in RGW, and a live client could still go on with it.
+    const mine = async () => (await uploadsUnder('sales/crash/')).filter((u) => u.UploadId === UploadId);
+    expect(await mine()).toHaveLength(1);
+    const parts = (await gateway.send(new ListPartsCommand({ Bucket: 'crash', Key: key, UploadId }))).Parts ?? [];
+    expect(parts.map((p) => p.Size)).toEqual([5 * MiB]);
+    // Past the age bound the sweep aborts it, as the user (the gateway key's owner).
+    await uploadsGone(`sales/${key}`, GATEWAY_MAX_AGE_S * 1000 + 10_000);
+    const age = (performance.now() - createdAt) / 1000;
+    expect(age).toBeGreaterThanOrEqual(GATEWAY_MAX_AGE_S - 0.5);
+    console.info(`[crash] gateway multipart upload aborted ${age.toFixed(1)} s after it was started`);
     expect(await exists(`sales/${key}`)).toBe(false);
     await assertConsistentAfterRestart();
-    const left = (await uploadsUnder('sales/crash/')).filter((u) => u.UploadId === UploadId);
-    // Only the initiator (the user's role session) may list the parts: ask through the gateway, as the user.
-    const parts = left.length
-      ? ((await gateway.send(new ListPartsCommand({ Bucket: 'crash', Key: key, UploadId }))).Parts ?? [])
-      : [];
-    // The sweeper tracks uploads in memory only: after a crash, nobody aborts this one. Pinned so that a fix
-    // (a persistent record or a restart sweep) flips this test, and the figure is in docs/reliability.md.
-    expect({ uploads: left.length, parts: parts.length, bytes: parts.reduce((n, p) => n + (p.Size ?? 0), 0) }).toEqual({
-      uploads: 1,
-      parts: 1,
-      bytes: 5 * MiB,
-    });
-    // The user can still clean up by hand (AbortMultipartUpload through the gateway); the test does, too.
-    await gateway.send(new AbortMultipartUploadCommand({ Bucket: 'crash', Key: key, UploadId }));
-    expect((await uploadsUnder('sales/crash/')).filter((u) => u.UploadId === UploadId)).toEqual([]);
+    expect(await sweepEvents()).toContainEqual(
+      expect.objectContaining({
+        actor: 'root',
+        outcome: 'allowed',
+        key: `sales/${key}`,
+        details: expect.objectContaining({ origin: 'gateway', trigger: 'periodic' }),
+      }),
+    );
+    // Nothing at all is left in the bucket's crash folder.
+    expect(await uploadsUnder('sales/crash/')).toEqual([]);
     gateway.destroy();
   });
 

@@ -1,3 +1,4 @@
+import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.js';
 import { type RecordingProxy, startRecordingProxy } from '../harness/recording-proxy.js';
@@ -124,5 +125,40 @@ describe('faults between rolegate and STS / S3', () => {
     const got = Buffer.from(await head.arrayBuffer());
     // Either nothing, or the whole object (S3 retried to completion): never a prefix of it.
     expect(head.status === 404 || got.equals(body)).toBe(true);
+  });
+
+  it('leaves no multipart upload, in RGW or in the store, when S3 resets a part of a streamed user-API PUT', async () => {
+    const pending = () => rg.app.db.selectFrom('pending_uploads').select(['object_key', 'origin']).execute();
+    // 20 MiB: a multipart upload of 8 MiB parts. The proxy cuts every connection after 4 MiB, so each part (and
+    // each of the SDK's retries of it) fails, while the small CreateMultipartUpload and AbortMultipartUpload pass.
+    const body = Buffer.alloc(20 * 1024 * 1024, 5);
+    const whole = await fetch(`${rg.url}/api/connections/faulty/object?key=hardening/multi-ok.bin`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${rg.tokens.alice}`, 'content-type': 'application/octet-stream' },
+      body,
+    });
+    expect(whole.status).toBe(201);
+    expect(await pending()).toEqual([]);
+
+    s3Fault.set({ kind: 'reset', afterBytes: 4 * 1024 * 1024, direction: 'up' });
+    const cut = await fetch(`${rg.url}/api/connections/faulty/object?key=hardening/multi-cut.bin`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${rg.tokens.alice}`, 'content-type': 'application/octet-stream' },
+      body,
+    });
+    s3Fault.set({ kind: 'pass' });
+    expect(cut.status).toBeGreaterThanOrEqual(500);
+    const admin = new S3Client({
+      endpoint: rg.backend.endpoint,
+      region: rg.backend.region,
+      forcePathStyle: true,
+      credentials: rg.backend.admin,
+    });
+    const left = await admin.send(
+      new ListMultipartUploadsCommand({ Bucket: rg.seed.bucket, Prefix: 'sales/hardening/multi-' }),
+    );
+    admin.destroy();
+    expect(left.Uploads ?? []).toEqual([]);
+    expect(await pending()).toEqual([]);
   });
 });

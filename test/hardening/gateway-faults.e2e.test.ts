@@ -153,5 +153,7 @@ describe('S3 resets behind the gateway', () => {
     expect(left.map((u) => u.Key)).toEqual([]);
     expect(await exists('sales/gwf/multi.bin')).toBe(false);
     expect(await exists('sales/gwf/raw.bin')).toBe(false);
+    // Aborted by the client or by the idle sweeper, neither is pending in the store any more either.
+    expect(await rig.rg.app.db.selectFrom('pending_uploads').select('object_key').execute()).toEqual([]);
   });
 });
