@@ -1,10 +1,17 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** One request the stub STS received: its headers and its form body. */
+/** One request the stub STS received: its headers, its form body, and when it arrived (`performance.now()`). */
 export interface StsStubRequest {
   readonly headers: IncomingHttpHeaders;
   readonly form: URLSearchParams;
+  readonly at: number;
+}
+
+/** An answer of the test's own (a throttling or failing STS, say) instead of the stub's. */
+export interface StsStubAnswer {
+  readonly status: number;
+  readonly body: string;
 }
 
 export interface TestStsStub {
@@ -21,8 +28,11 @@ const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').
 /**
  * A local STS for AssumeRoleWithSAML (RGW has none): records each request and answers a valid
  * `AssumeRoleWithSAMLResponse` (the shape of AWS's STS API reference) with fixed test credentials.
+ * `answer`, when it returns something, answers a request instead (any action): a throttling STS, say.
  */
-export async function startTestStsStub(): Promise<TestStsStub> {
+export async function startTestStsStub(
+  options: { answer?: (request: StsStubRequest) => StsStubAnswer | undefined } = {},
+): Promise<TestStsStub> {
   const requests: StsStubRequest[] = [];
   const credentials = {
     // Not AWS-shaped on purpose (no ASIA prefix), so it can never be mistaken for a real key.
@@ -35,7 +45,13 @@ export async function startTestStsStub(): Promise<TestStsStub> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-      requests.push({ headers: req.headers, form });
+      const request = { headers: req.headers, form, at: performance.now() };
+      requests.push(request);
+      const own = options.answer?.(request);
+      if (own !== undefined) {
+        res.writeHead(own.status, { 'content-type': 'text/xml' }).end(own.body);
+        return;
+      }
       if (form.get('Action') !== 'AssumeRoleWithSAML') {
         res.writeHead(400, { 'content-type': 'text/xml' }).end('<ErrorResponse/>');
         return;
