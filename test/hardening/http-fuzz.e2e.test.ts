@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RecordingProxy, startRecordingProxy } from '../harness/recording-proxy.js';
@@ -6,7 +8,8 @@ import { startTestRolegate, type TestRolegate } from '../harness/rolegate.js';
 /**
  * A bounded fuzz loop over loopback against a real rolegate: random JSON and junk bodies, headers and keys on
  * every route. No client mistake may answer 5xx, and a recording proxy between rolegate and RGW proves that no
- * S3 request ever leaves the caller's scope (the connection's `fuzz/` folder).
+ * S3 request ever leaves the caller's scope (the connection's `fuzz/` folder); RGW's ops log, read afterwards,
+ * witnesses the same from the other side.
  */
 const SEED = 20_251_011;
 const SCOPE = 'fuzz/';
@@ -110,6 +113,56 @@ function outOfScope(bucket: string): string[] {
   return bad;
 }
 
+/** One request as RGW's ops log has it (`scripts/s3-backend.sh` turns the log on, one JSON object a line). */
+interface OpsLogEntry {
+  readonly bucket?: string;
+  readonly time?: string;
+  readonly uri?: string;
+  readonly operation?: string;
+  readonly authentication_type?: string;
+  readonly sts_info?: { readonly role_session?: string };
+}
+
+/** The ops-log entries for `bucket` since `sinceMs`. RGW appends asynchronously: whole lines only. */
+async function opsLogSince(bucket: string, sinceMs: number): Promise<OpsLogEntry[]> {
+  const text = await readFile(join(rg.backend.dir, 'log', 'ops.log'), 'utf8');
+  const out: OpsLogEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.includes(bucket)) continue;
+    let entry: OpsLogEntry;
+    try {
+      entry = JSON.parse(line) as OpsLogEntry;
+    } catch {
+      continue; // a line still being written
+    }
+    if (entry.bucket === bucket && Date.parse(entry.time ?? '') >= sinceMs) out.push(entry);
+  }
+  return out;
+}
+
+/**
+ * The entries whose object key or listing prefix lies outside the scope. RGW writes `uri` as
+ * `METHOD /bucket/key?query?query HTTP/1.1` (the query twice), the path as the client encoded it.
+ */
+function outOfScopeInOpsLog(bucket: string, entries: readonly OpsLogEntry[]): string[] {
+  const bad: string[] = [];
+  for (const e of entries) {
+    const m = /^[A-Z]+ (\S+) HTTP\/1\.[01]$/.exec(e.uri ?? '');
+    const [rawPath = '', rawQuery = ''] = (m?.[1] ?? '').split('?');
+    const path = decodeURIComponent(rawPath);
+    const prefix = new URLSearchParams(rawQuery).get('prefix');
+    const what = `${e.operation} ${e.uri}`;
+    if (!path.startsWith(`/${bucket}/`) && path !== `/${bucket}`) bad.push(what);
+    else {
+      const key = path.slice(bucket.length + 2);
+      if (key === '') {
+        if (prefix === null || !prefix.startsWith(SCOPE)) bad.push(what);
+      } else if (!key.startsWith(SCOPE) || key.split('/').includes('..')) bad.push(what);
+    }
+  }
+  return bad;
+}
+
 describe('HTTP fuzz against a real rolegate', () => {
   beforeAll(async () => {
     rg = await startTestRolegate();
@@ -169,6 +222,9 @@ describe('HTTP fuzz against a real rolegate', () => {
 
   it('never lets a hostile key or prefix reach S3 outside the connection scope', async () => {
     const failures: string[] = [];
+    // RGW stamps entries with microseconds; a millisecond of margin keeps the loop's first request in.
+    const loopStart = Date.now() - 1;
+    const before = proxy.requests.length;
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom('GET objects', 'GET object', 'PUT object', 'DELETE object', 'GET cursor'),
@@ -197,5 +253,34 @@ describe('HTTP fuzz against a real rolegate', () => {
     // The loop did reach S3 (so the assertion below is not vacuous), and never outside the scope.
     expect(proxy.requests.filter((r) => !r.body.includes('Action=')).length).toBeGreaterThan(20);
     expect(outOfScope(rg.seed.bucket)).toEqual([]);
+
+    // The second witness: RGW's own ops log. Everything that reached this file's bucket during the loop — signed
+    // by alice's role session, or not attributable to any session at all — named a key or prefix in scope.
+    const sent = proxy.requests.slice(before).filter((r) => !r.body.includes('Action=')).length;
+    let seen = await opsLogSince(rg.seed.bucket, loopStart);
+    for (let i = 0; i < 50 && seen.length < sent; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      seen = await opsLogSince(rg.seed.bucket, loopStart);
+    }
+    console.info(`[http-fuzz] S3 requests: ${sent} through the recording proxy, ${seen.length} in RGW's ops log`);
+    expect(seen.length).toBeGreaterThanOrEqual(sent);
+    const sessions = new Set(seen.map((e) => e.sts_info?.role_session).filter((s) => s !== undefined));
+    expect([...sessions]).toEqual(['rg-fuzz-for-alice']);
+    expect(seen.every((e) => e.authentication_type !== 'Local')).toBe(true);
+    expect(outOfScopeInOpsLog(rg.seed.bucket, seen)).toEqual([]);
+    // The check itself sees what it must: a key, a listing and a traversal outside the scope are all caught.
+    const b = rg.seed.bucket;
+    const outside = [
+      `GET /${b}/sales/q1.csv?x-id=GetObject?x-id=GetObject HTTP/1.1`,
+      `GET /${b}/?list-type=2&prefix=sales%2F?list-type=2&prefix=sales%2F HTTP/1.1`,
+      `PUT /${b}/fuzz/%2E%2E/sales/x?x-id=PutObject?x-id=PutObject HTTP/1.1`,
+      `GET /other-bucket/fuzz/x HTTP/1.1`,
+    ];
+    expect(
+      outOfScopeInOpsLog(
+        b,
+        outside.map((uri) => ({ uri })),
+      ),
+    ).toHaveLength(outside.length);
   });
 });
