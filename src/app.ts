@@ -71,6 +71,9 @@ import { createIdentityService, type IdentityService } from './modules/identity/
 import { createIdentityStore } from './modules/identity/identity.store.js';
 import { createMetrics, type Metrics, measuredSink, measuredSts } from './modules/ops/metrics.js';
 import { observeResponses, opsRoutes } from './modules/ops/ops.routes.js';
+import { auditSigning } from './modules/signing/audited-signing.js';
+import { signingRoutes } from './modules/signing/signing.routes.js';
+import { createSigningService } from './modules/signing/signing.service.js';
 
 export interface AppOptions {
   readonly config: RolegateConfig;
@@ -233,6 +236,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     engine,
     clock,
   });
+  // Remote signing: the same resolve → decide → obtain pipeline; the role session signs, it is never handed out.
+  const signing = auditSigning(createSigningService({ connections, engine, clock }), trail);
   const execTokens = createExecTokensService({ store: fastpathStore, identity, credentials, clock });
   const explain = createExplainService({ identity, connections, vault });
   const federationStore = createFederationStore(db);
@@ -338,6 +343,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       configRoutes(configAsCode),
       connectionTestRoutes({ identity, connections, data }),
       credentialsRoutes(credentials),
+      signingRoutes(signing),
       dataRoutes(data),
       catalogRoutes(catalog),
       datasetsRoutes(datasets),

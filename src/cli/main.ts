@@ -13,6 +13,7 @@ import { EXEC_USAGE, execCommand } from './commands/exec.js';
 import { EXPLAIN_USAGE, explainCommand } from './commands/explain.js';
 import { GATEWAY_KEYS_USAGE, gatewayKeysCommand } from './commands/gateway-keys.js';
 import { LOGIN_USAGE, loginCommand } from './commands/login.js';
+import { PRESIGN_USAGE, presignCommand } from './commands/presign.js';
 import { REVOKE_USAGE, revokeCommand } from './commands/revoke.js';
 import { ASSUME_USAGE, assumeCommand, ROLES_USAGE, rolesCommand } from './commands/roles.js';
 import { SPARK_CONF_USAGE, sparkConfCommand } from './commands/spark-conf.js';
@@ -34,6 +35,8 @@ commands:
   spark-conf --connection C [--connection D ...] [--refreshing]
                                         per-bucket Spark/Hadoop S3A settings
   revoke --connection C [--user U]      make already issued credentials stop working
+  presign --connection C --key K [--put] [--expires S]
+                                        a presigned URL for one object, signed with your role session
   roles                                 the roles you may assume, and where each comes from
   assume ROLE                           start a session with ROLE: eval "$(rolegate assume ROLE)"
   gateway-keys create|list|revoke       keys for the S3 gateway
@@ -56,6 +59,7 @@ const CLIENT_COMMANDS: Record<string, { run: (args: string[], ctx: CliContext) =
   exec: { run: execCommand, usage: EXEC_USAGE },
   'spark-conf': { run: sparkConfCommand, usage: SPARK_CONF_USAGE },
   revoke: { run: revokeCommand, usage: REVOKE_USAGE },
+  presign: { run: presignCommand, usage: PRESIGN_USAGE },
   roles: { run: rolesCommand, usage: ROLES_USAGE },
   assume: { run: assumeCommand, usage: ASSUME_USAGE },
   'gateway-keys': { run: gatewayKeysCommand, usage: GATEWAY_KEYS_USAGE },
