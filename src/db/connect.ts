@@ -31,7 +31,19 @@ const pgTypes = {
  */
 export async function connectDatabase(url: string, options: { poolSize?: number } = {}): Promise<Db> {
   if (isPostgresUrl(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 20, types: pgTypes });
+    // A query waits at most 10 s for a connection (a free one, or a new one to an unreachable server), then fails.
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 20,
+      types: pgTypes,
+      connectionTimeoutMillis: 10_000,
+    });
+    // A connection that dies (server restarted, network cut) is an 'error' event — on the pool when idle, on the
+    // client while a query holds it — fatal to the process when unheard. The query in flight fails by itself, the
+    // pool drops the client, the next query connects anew. Not logged: node-postgres attaches the client,
+    // connection password included, to the error.
+    pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     try {
       await migrateToLatest(db);

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { storeUnavailable } from '../db/store-errors.js';
 import { RolegateError } from '../errors/errors.js';
 import { httpStatusOf } from '../errors/http-status.js';
 import { currentRequestContext } from '../lib/request-context.js';
@@ -22,6 +23,12 @@ function body(request: FastifyRequest, code: string, message: string, details?: 
 
 /** Maps any thrown error to a status and a safe body. Unknown errors are logged and hidden behind `internal`. */
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  // A store that cannot be reached is an unavailable upstream (503, retryable), not an internal error.
+  const unavailable = error instanceof RolegateError ? undefined : storeUnavailable(error);
+  if (unavailable !== undefined) {
+    handleError(unavailable, request, reply);
+    return;
+  }
   if (error instanceof RolegateError) {
     const status = httpStatusOf(error.kind);
     if (status >= 500) request.log.warn({ code: error.code, err: error.cause }, error.message);

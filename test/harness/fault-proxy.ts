@@ -5,6 +5,8 @@ export type Fault =
   | { readonly kind: 'pass' }
   /** Holds every connection this long before forwarding a byte. */
   | { readonly kind: 'delay'; readonly ms: number }
+  /** Forwards every chunk, both ways, this much later (latency on every round trip, not only the first). */
+  | { readonly kind: 'slow'; readonly ms: number }
   /** Forwards, then resets both sides once this many bytes went `direction` (down: to the client). */
   | { readonly kind: 'reset'; readonly afterBytes: number; readonly direction: 'up' | 'down' }
   /** Resets each connection as soon as it is accepted. */
@@ -13,8 +15,8 @@ export type Fault =
   | { readonly kind: 'answer503' };
 
 /**
- * A loopback TCP proxy in front of a real backend (RGW, its STS) whose behaviour a test switches at will:
- * pass, delay, reset mid-stream, refuse, answer 503. It counts the connections it accepted.
+ * A loopback TCP proxy in front of a real backend (RGW, its STS, PostgreSQL) whose behaviour a test switches at
+ * will: pass, delay, slow, reset mid-stream, refuse, answer 503. It counts the connections it accepted.
  */
 export interface FaultProxy {
   readonly url: string;
@@ -71,6 +73,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           if (room > 0) into.write(chunk.subarray(0, room));
           if (seen >= current.afterBytes) cut();
         });
+      } else if (current.kind === 'slow') {
+        // Equal delays keep the order: timers of the same duration fire first in, first out.
+        const later = (from: Socket, into: Socket) =>
+          from.on('data', (chunk: Buffer) => setTimeout(() => into.destroyed || into.write(chunk), current.ms));
+        later(client, upstream);
+        later(upstream, client);
       } else {
         client.pipe(upstream);
         upstream.pipe(client);
