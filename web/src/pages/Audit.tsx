@@ -31,6 +31,7 @@ const ACTIONS = [
   'session.role_switch',
   'token.create',
   'token.revoke',
+  'upload.sweep_abort',
   'user.create',
 ];
 
