@@ -254,6 +254,12 @@ export function createDataService(deps: DataServiceDeps) {
         throw mapS3Error(e, { connection, key });
       } finally {
         options.signal?.removeEventListener('abort', abort);
+        if (!succeeded && !body.readableEnded) {
+          // Failed before the client finished sending: discard the rest (as Node does for a body nobody reads),
+          // so the client gets its answer and the connection is not left stalled until it gives up.
+          body.unpipe(counted);
+          body.resume();
+        }
         if (pending !== undefined && uploadId !== undefined) {
           // lib-storage aborts a failed upload itself, but that abort may have failed too: make sure.
           const gone = succeeded || (await abortQuietly(client, scope.bucket, fullKey, uploadId));
