@@ -73,6 +73,14 @@ async function startBaseline(body: unknown): Promise<{ server: FastifyInstance; 
   return { server, url };
 }
 
+/** Runs `fn` and measures how long this thread's event loop was busy meanwhile. */
+async function withLoopBusy<T>(fn: () => Promise<T>): Promise<{ result: T; busyMs: number }> {
+  const before = performance.eventLoopUtilization();
+  const result = await fn();
+  const { active } = performance.eventLoopUtilization(before);
+  return { result, busyMs: active };
+}
+
 /** Runs `fn` under the V8 CPU profiler of this thread when `file` is set, and writes the profile there. */
 async function profiled<T>(file: string | undefined, fn: () => Promise<T>): Promise<T> {
   if (file === undefined) return fn();
@@ -146,8 +154,12 @@ async function main(): Promise<number> {
       await runLoad({ ...rolegate, durationMs: warmMs });
     }
     const durationMs = options.seconds * 1000;
-    const baseResult = await runLoad({ ...base, durationMs });
-    const rolegateResult = await profiled(options.profileOut, () => runLoad({ ...rolegate, durationMs }));
+    const baseRun = await withLoopBusy(() => runLoad({ ...base, durationMs }));
+    const rolegateRun = await withLoopBusy(() =>
+      profiled(options.profileOut, () => runLoad({ ...rolegate, durationMs })),
+    );
+    const baseResult = baseRun.result;
+    const rolegateResult = rolegateRun.result;
 
     const b = summarize(baseResult);
     const r = summarize(rolegateResult);
@@ -164,6 +176,14 @@ async function main(): Promise<number> {
     out('');
     out(table([row('rolegate POST /credentials', rolegateResult, r), row('bare Fastify POST /static', baseResult, b)]));
     out('');
+    // The servers run on this thread: its busy time per request is what each answer costs, whatever the load
+    // generator on the other core managed to send (a steadier figure than requests/s on a shared machine).
+    const perRequest = (run: { busyMs: number; result: LoadResult }) => (1000 * run.busyMs) / run.result.requests;
+    out(
+      `server thread busy: rolegate ${fmt((100 * rolegateRun.busyMs) / rolegateRun.result.elapsedMs, 0)}% ` +
+        `(${fmt(perRequest(rolegateRun), 1)} µs per request), baseline ${fmt((100 * baseRun.busyMs) / baseRun.result.elapsedMs, 0)}% ` +
+        `(${fmt(perRequest(baseRun), 1)} µs per request)`,
+    );
     out(`ratio rolegate/baseline requests/s: ${fmt(ratio, 3)}`);
     out(`target ratio >= ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'not met'}`);
     out(
