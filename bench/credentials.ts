@@ -3,9 +3,10 @@
  * (local Ceph S3+STS, the demo scenario, alice's token) against a bare Fastify route returning a static body of
  * the same size, both under the same closed-loop load. Prints figures; exits non-zero only on errors.
  *
- *   npm run bench -- [--seconds 5] [--concurrency 16] [--warmup-seconds 1]
+ *   npm run bench -- [--seconds 5] [--concurrency 16] [--warmup-seconds 1] [--profile-out rolegate.cpuprofile]
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +27,8 @@ interface BenchOptions {
   readonly seconds: number;
   readonly concurrency: number;
   readonly warmupSeconds: number;
+  /** Where to write a CPU profile of the server's main thread during the measured rolegate run. */
+  readonly profileOut: string | undefined;
 }
 
 function parseOptions(argv: readonly string[]): BenchOptions {
@@ -35,6 +38,7 @@ function parseOptions(argv: readonly string[]): BenchOptions {
       seconds: { type: 'string', default: '5' },
       concurrency: { type: 'string', default: '16' },
       'warmup-seconds': { type: 'string', default: '1' },
+      'profile-out': { type: 'string' },
     },
   });
   const number = (name: string, raw: string, min: number, integer: boolean): number => {
@@ -48,6 +52,7 @@ function parseOptions(argv: readonly string[]): BenchOptions {
     seconds: number('seconds', values.seconds, 0.1, false),
     concurrency: number('concurrency', values.concurrency, 1, true),
     warmupSeconds: number('warmup-seconds', values['warmup-seconds'], 0, false),
+    profileOut: values['profile-out'],
   };
 }
 
@@ -66,6 +71,30 @@ async function startBaseline(body: unknown): Promise<{ server: FastifyInstance; 
   server.post('/static', async () => body);
   const url = await server.listen({ host: '127.0.0.1', port: 0 });
   return { server, url };
+}
+
+/** Runs `fn` and measures how long this thread's event loop was busy meanwhile. */
+async function withLoopBusy<T>(fn: () => Promise<T>): Promise<{ result: T; busyMs: number }> {
+  const before = performance.eventLoopUtilization();
+  const result = await fn();
+  const { active } = performance.eventLoopUtilization(before);
+  return { result, busyMs: active };
+}
+
+/** Runs `fn` under the V8 CPU profiler of this thread when `file` is set, and writes the profile there. */
+async function profiled<T>(file: string | undefined, fn: () => Promise<T>): Promise<T> {
+  if (file === undefined) return fn();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile(file, JSON.stringify(profile));
+    session.disconnect();
+  }
 }
 
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
@@ -125,8 +154,12 @@ async function main(): Promise<number> {
       await runLoad({ ...rolegate, durationMs: warmMs });
     }
     const durationMs = options.seconds * 1000;
-    const baseResult = await runLoad({ ...base, durationMs });
-    const rolegateResult = await runLoad({ ...rolegate, durationMs });
+    const baseRun = await withLoopBusy(() => runLoad({ ...base, durationMs }));
+    const rolegateRun = await withLoopBusy(() =>
+      profiled(options.profileOut, () => runLoad({ ...rolegate, durationMs })),
+    );
+    const baseResult = baseRun.result;
+    const rolegateResult = rolegateRun.result;
 
     const b = summarize(baseResult);
     const r = summarize(rolegateResult);
@@ -143,6 +176,14 @@ async function main(): Promise<number> {
     out('');
     out(table([row('rolegate POST /credentials', rolegateResult, r), row('bare Fastify POST /static', baseResult, b)]));
     out('');
+    // The servers run on this thread: its busy time per request is what each answer costs, whatever the load
+    // generator on the other core managed to send (a steadier figure than requests/s on a shared machine).
+    const perRequest = (run: { busyMs: number; result: LoadResult }) => (1000 * run.busyMs) / run.result.requests;
+    out(
+      `server thread busy: rolegate ${fmt((100 * rolegateRun.busyMs) / rolegateRun.result.elapsedMs, 0)}% ` +
+        `(${fmt(perRequest(rolegateRun), 1)} µs per request), baseline ${fmt((100 * baseRun.busyMs) / baseRun.result.elapsedMs, 0)}% ` +
+        `(${fmt(perRequest(baseRun), 1)} µs per request)`,
+    );
     out(`ratio rolegate/baseline requests/s: ${fmt(ratio, 3)}`);
     out(`target ratio >= ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'not met'}`);
     out(

@@ -3,14 +3,14 @@
  * same client (AWS SDK v3, one streamed request each way) straight to RGW with alice's own role session, in one
  * run. Prints MiB/s both ways, the ratio, and rolegate's peak RSS growth (rolegate runs in its own process).
  *
- *   npm run bench:gateway -- [--mib 1024] [--rounds 1]
+ *   npm run bench:gateway -- [--mib 1024] [--rounds 1] [--profile-dir DIR]
  *
  * Starts a dedicated local RGW (memstore sized for the object) and deletes what it wrote.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -51,23 +51,61 @@ function rssBytes(pid: number): number {
   return Number(kb ?? 0) * 1024;
 }
 
-/** Samples the child's RSS while `fn` runs; returns fn's seconds and the peak RSS seen. */
-async function measured(pid: number, fn: () => Promise<void>): Promise<{ seconds: number; peakRss: number }> {
+/** Jiffies the whole machine spent busy and in total, summed over its cores (first line of /proc/stat). */
+function machineJiffies(): { busy: number; total: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  // idle and iowait are the 4th and 5th fields.
+  return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
+}
+
+/** Jiffies a process spent on CPU (utime + stime, fields 14 and 15 of /proc/PID/stat). */
+function processJiffies(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+interface Measured {
+  readonly seconds: number;
+  readonly peakRss: number;
+  /** Busy share of all the machine's cores while `fn` ran (1 = every core busy throughout). */
+  readonly machineBusy: number;
+  /** rolegate's CPU time over the wall time (1 = one core throughout). */
+  readonly rolegateCores: number;
+}
+
+/** Samples the child's RSS while `fn` runs; returns fn's seconds, the peak RSS seen and where the CPU went. */
+async function measured(pid: number, fn: () => Promise<void>): Promise<Measured> {
   let peak = rssBytes(pid);
   const timer = setInterval(() => {
     peak = Math.max(peak, rssBytes(pid));
   }, 20);
+  const machineBefore = machineJiffies();
+  const rolegateBefore = processJiffies(pid);
   const started = performance.now();
   try {
     await fn();
   } finally {
     clearInterval(timer);
   }
-  return { seconds: (performance.now() - started) / 1000, peakRss: Math.max(peak, rssBytes(pid)) };
+  const seconds = (performance.now() - started) / 1000;
+  const machineAfter = machineJiffies();
+  const ticksPerSecond = (machineAfter.total - machineBefore.total) / seconds / availableParallelism();
+  return {
+    seconds,
+    peakRss: Math.max(peak, rssBytes(pid)),
+    machineBusy: (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total),
+    rolegateCores: (processJiffies(pid) - rolegateBefore) / ticksPerSecond / seconds,
+  };
 }
 
-async function startServer(envJson: string): Promise<{ child: ChildProcess; facts: ServerFacts }> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'lib', 'gateway-server.js')], {
+async function startServer(
+  envJson: string,
+  profileDir: string | undefined,
+): Promise<{ child: ChildProcess; facts: ServerFacts }> {
+  const profiling = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const child = spawn(process.execPath, [...profiling, join(import.meta.dirname, 'lib', 'gateway-server.js')], {
     env: { ...process.env, BENCH_BACKEND_ENV: envJson, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -86,7 +124,12 @@ async function startServer(envJson: string): Promise<{ child: ChildProcess; fact
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
-    options: { mib: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '1' } },
+    options: {
+      mib: { type: 'string', default: '1024' },
+      rounds: { type: 'string', default: '1' },
+      // A CPU profile of the rolegate process, written there when it exits.
+      'profile-dir': { type: 'string' },
+    },
   });
   const size = Number(values.mib) * MiB;
   const rounds = Number(values.rounds);
@@ -99,7 +142,7 @@ async function main(): Promise<void> {
   const backend = await startLocalBackend({ dir: join(dir, 's3'), port: await pickFreePort() });
   let server: ChildProcess | undefined;
   try {
-    const started = await startServer(join(backend.dir, 'env.json'));
+    const started = await startServer(join(backend.dir, 'env.json'), values['profile-dir']);
     server = started.child;
     const f = started.facts;
     const pid = server.pid as number;
@@ -136,12 +179,18 @@ async function main(): Promise<void> {
     const baseline = rssBytes(pid);
     let peak = baseline;
     const totals = { direct: { put: 0, get: 0 }, gateway: { put: 0, get: 0 } };
+    const cpu = {
+      direct: { put: [] as Measured[], get: [] as Measured[] },
+      gateway: { put: [] as Measured[], get: [] as Measured[] },
+    };
     for (let r = 0; r < rounds; r++) {
       for (const t of targets) {
         const p = await measured(pid, () => put(t, size).then(() => undefined));
         totals[t.name].put += p.seconds;
         const g = await measured(pid, () => get(t));
         totals[t.name].get += g.seconds;
+        cpu[t.name].put.push(p);
+        cpu[t.name].get.push(g);
         peak = Math.max(peak, p.peakRss, g.peakRss);
         await t.client.send(new DeleteObjectCommand({ Bucket: t.bucket, Key: t.key }));
       }
@@ -161,6 +210,13 @@ async function main(): Promise<void> {
       out(
         `  ${op.toUpperCase()}  direct ${rows[op].direct.toFixed(1)} MiB/s   gateway ${rows[op].gateway.toFixed(1)} MiB/s   ` +
           `ratio ${ratio.toFixed(2)} (target >= ${TARGET_RATIO}) ${ratio >= TARGET_RATIO ? 'ok' : 'BELOW TARGET'}`,
+      );
+      const share = (ms: readonly Measured[], f: (m: Measured) => number) =>
+        `${Math.round((100 * ms.reduce((a, m) => a + f(m) * m.seconds, 0)) / ms.reduce((a, m) => a + m.seconds, 0))}%`;
+      out(
+        `        machine CPU busy (all ${availableParallelism()} cores): direct ${share(cpu.direct[op], (m) => m.machineBusy)}, ` +
+          `gateway ${share(cpu.gateway[op], (m) => m.machineBusy)}; rolegate process in the gateway run: ` +
+          `${share(cpu.gateway[op], (m) => m.rolegateCores)} of one core`,
       );
     }
     out(

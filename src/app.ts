@@ -385,6 +385,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await http.close();
       clearTimeout(deadline);
       await trail.flush();
+      await auditStore.close();
       s3.destroy();
       await cluster.close();
       await db.destroy();

@@ -45,6 +45,9 @@ export type HttpApp = FastifyInstance<
   ZodTypeProvider
 >;
 
+const isStream = (payload: unknown): boolean =>
+  typeof payload === 'object' && payload !== null && typeof (payload as { pipe?: unknown }).pipe === 'function';
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
 /** The HTTP transport: request ids, authentication, OpenAPI at /docs, one error mapping. */
@@ -97,15 +100,28 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
     app.addHook('onRequest', async (request, reply) => observe.onRequest(request, reply));
     app.addHook('onResponse', async (request, reply) => observe.onResponse(request, reply));
   }
-  app.addHook('onResponse', async (request, reply) => {
+  // An answer held in memory is sent only once its operation event is recorded, so a caller who got the answer
+  // finds the event (an admin change, then a search of the trail). A streamed answer (an object read) is recorded
+  // when it has ended, with the bytes it moved.
+  const recordedBeforeSend = new WeakSet<FastifyRequest>();
+  const recordOperation = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const action = request.routeOptions.config.audit;
     if (action === undefined || deps.auditResponse === undefined) return;
     try {
       await deps.auditResponse(request, reply, action);
     } catch (err) {
-      // The answer is already sent; the decision before it was recorded fail-closed. Say so loudly.
+      // The operation has happened; the decision before it was recorded fail-closed. Say so loudly.
       request.log.error({ err, action }, 'could not record the audit event of a completed operation');
     }
+  };
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (isStream(payload)) return payload;
+    recordedBeforeSend.add(request);
+    await recordOperation(request, reply);
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (!recordedBeforeSend.has(request)) await recordOperation(request, reply);
   });
 
   await app.register(swagger, {

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { type Db, dialectOf, sqliteHandleOf } from '../../db/connect.js';
+import { startSqliteAppendThread } from '../../db/sqlite-append-thread.js';
 import { type AuditEvent, type ChainedAuditEvent, GENESIS_HASH } from '../../domain/audit-event.js';
 
 export interface AuditQuery {
@@ -42,6 +43,8 @@ export interface AuditStore {
    * lock of the chain, so that instances sharing the store append one after another from the true head.
    */
   exclusive?<T>(fn: () => Promise<T>): Promise<T>;
+  /** Waits for appends in flight and releases what the store holds beside the database (before `db.destroy()`). */
+  close(): Promise<void>;
 }
 
 /** Advisory lock id of the audit chain (any constant that no other lock uses). */
@@ -60,6 +63,9 @@ type Row = {
   session_name: string | null;
   object_key: string | null;
 };
+const INSERT_SQL = `insert into audit_events (seq, id, time, actor, action, connection, outcome, session_name, object_key, event, prev_hash, hash)
+  values (@seq, @id, @time, @actor, @action, @connection, @outcome, @session_name, @object_key, @event, @prev_hash, @hash)`;
+
 const COLUMNS = [
   'event',
   'seq',
@@ -129,13 +135,14 @@ export function createAuditStore(db: Db): AuditStore {
       hash,
     };
   };
-  // SQLite: one prepared statement run in one transaction per batch (every credential and data request appends).
+  // SQLite: one prepared statement run in one transaction per batch (every credential and data request appends),
+  // from a thread of its own for a database file, so that neither the inserts nor the WAL checkpoints they
+  // trigger hold up the event loop. An in-memory database is only visible to its own connection: inline there.
   const sqlite = sqliteHandleOf(db);
-  const insertOne = sqlite?.prepare(
-    `insert into audit_events (seq, id, time, actor, action, connection, outcome, session_name, object_key, event, prev_hash, hash)
-     values (@seq, @id, @time, @actor, @action, @connection, @outcome, @session_name, @object_key, @event, @prev_hash, @hash)`,
-  );
-  const insertBatch =
+  const appendThread =
+    sqlite === undefined || sqlite.memory ? undefined : startSqliteAppendThread({ file: sqlite.name, sql: INSERT_SQL });
+  const insertOne = sqlite?.memory === true ? sqlite.prepare(INSERT_SQL) : undefined;
+  const insertInline =
     sqlite === undefined || insertOne === undefined
       ? undefined
       : sqlite.transaction((rows: ReturnType<typeof toRow>[]) => {
@@ -145,8 +152,9 @@ export function createAuditStore(db: Db): AuditStore {
   return {
     ...(exclusive === undefined ? {} : { exclusive }),
     async append(events) {
-      if (insertBatch !== undefined) {
-        insertBatch(events.map(toRow));
+      if (appendThread !== undefined) return appendThread.append(events.map(toRow));
+      if (insertInline !== undefined) {
+        insertInline(events.map(toRow));
         return;
       }
       // PostgreSQL: one multi-row insert per batch, chunked well under the bound-parameter limit.
@@ -169,6 +177,9 @@ export function createAuditStore(db: Db): AuditStore {
       return { seq: a.seq, hash: a.hash };
     },
     anchor,
+    async close() {
+      await appendThread?.close();
+    },
     async search(q) {
       let query = db.selectFrom('audit_events').select(COLUMNS);
       if (q.actor !== undefined) query = query.where('actor', '=', q.actor);
