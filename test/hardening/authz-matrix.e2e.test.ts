@@ -291,6 +291,24 @@ const ROUTES: Record<string, RouteCase> = {
     },
   },
 
+  // Remote signing: matrix-private signs for alice's group only (signingAllowedBy), like its other rules.
+  'POST /api/connections/:name/iceberg/v1/aws/s3/sign': {
+    expect: row(404, 404, 200, NOT_USABLE),
+    request: () => ({
+      path: '/api/connections/matrix-private/iceberg/v1/aws/s3/sign',
+      body: {
+        region: rg.backend.region,
+        method: 'GET',
+        uri: `${rg.backend.endpoint}/${rg.seed.bucket}/sales/matrix/hello.txt`,
+        headers: {},
+      },
+    }),
+  },
+  'POST /api/connections/:name/presign': {
+    expect: row(404, 404, 200, NOT_USABLE),
+    request: () => ({ path: '/api/connections/matrix-private/presign', body: { key: 'matrix/hello.txt' } }),
+  },
+
   // Fast path.
   'POST /api/exec-tokens': {
     expect: row(404, 404, 201, NOT_USABLE),
@@ -543,6 +561,7 @@ describe('authorization matrix: HTTP API', () => {
       name: 'matrix-private',
       usableBy: { groups: ['alice-team'] },
       detailsReadableBy: { groups: ['alice-team'] },
+      signingAllowedBy: { groups: ['alice-team'] },
     });
     const put = await rg.api(rg.tokens.alice, 'PUT', '/api/connections/matrix-private/object?key=matrix/hello.txt');
     if (put.status !== 201) throw new Error(`setup object: ${put.status} ${put.text}`);

@@ -21,6 +21,7 @@ const view: ConnectionView = {
   },
   usableBy: 'everyone',
   detailsReadableBy: { groups: ['engineers', 'data'] },
+  signingAllowedBy: { groups: ['data'] },
   allowedRoles: ['arn:aws:iam::*:role/sales-*'],
   sessionNameTemplate: 'rg-${connection}-for-${user}',
   version: 3,
@@ -50,6 +51,7 @@ describe('connection form', () => {
       },
       usableBy: 'everyone',
       detailsReadableBy: { groups: ['engineers', 'data'] },
+      signingAllowedBy: { groups: ['data'] },
       allowedRoles: ['arn:aws:iam::*:role/sales-*'],
       sessionNameTemplate: 'rg-${connection}-for-${user}',
     });
@@ -67,6 +69,12 @@ describe('connection form', () => {
     });
     const body = connectionInputFrom({ ...form, mode: 'assume-role', roleArn: 'r', durationSeconds: 'soon' });
     expect(JSON.parse(JSON.stringify(body)).credentials.durationSeconds).toBeNull();
+  });
+
+  it('shows a connection stored without signingAllowedBy as nobody, and sends it', () => {
+    const { signingAllowedBy: _omitted, ...older } = view;
+    expect(connectionFormFrom(older).signingAllowedBy).toBe('nobody');
+    expect(connectionInputFrom(connectionFormFrom(older)).signingAllowedBy).toBe('nobody');
   });
 
   it('admits the fast path by rule and groups', () => {

@@ -23,6 +23,8 @@ export interface ConnectionForm {
   usableByGroups: string;
   detailsReadableBy: 'nobody' | 'everyone' | 'groups';
   detailsReadableByGroups: string;
+  signingAllowedBy: 'nobody' | 'everyone' | 'groups';
+  signingAllowedByGroups: string;
   allowedRoles: string;
   sessionNameTemplate: string;
 }
@@ -48,6 +50,7 @@ export const CONNECTION_FIELDS: ReadonlySet<string> = new Set([
   'credentials.secretAccessKey',
   'usableBy',
   'detailsReadableBy',
+  'signingAllowedBy',
   'allowedRoles',
   'sessionNameTemplate',
 ]);
@@ -75,6 +78,8 @@ export function emptyConnectionForm(): ConnectionForm {
     usableByGroups: '',
     detailsReadableBy: 'nobody',
     detailsReadableByGroups: '',
+    signingAllowedBy: 'nobody',
+    signingAllowedByGroups: '',
     allowedRoles: '',
     sessionNameTemplate: '',
   };
@@ -108,6 +113,8 @@ export function connectionFormFrom(view: ConnectionView): ConnectionForm {
     usableByGroups: groupsOf(view.usableBy),
     detailsReadableBy: kindOf(view.detailsReadableBy),
     detailsReadableByGroups: groupsOf(view.detailsReadableBy),
+    signingAllowedBy: kindOf(view.signingAllowedBy ?? 'nobody'),
+    signingAllowedByGroups: groupsOf(view.signingAllowedBy ?? 'nobody'),
     allowedRoles: view.allowedRoles.join('\n'),
     sessionNameTemplate: view.sessionNameTemplate,
   };
@@ -162,6 +169,7 @@ export function connectionInputFrom(form: ConnectionForm): ConnectionInput {
     credentials,
     usableBy: rule(form.usableBy, form.usableByGroups),
     detailsReadableBy: rule(form.detailsReadableBy, form.detailsReadableByGroups),
+    signingAllowedBy: rule(form.signingAllowedBy, form.signingAllowedByGroups),
     allowedRoles: list(form.allowedRoles, /\n/),
     sessionNameTemplate: optional(form.sessionNameTemplate),
   };

@@ -63,6 +63,8 @@ export interface ConnectionView {
   };
   usableBy: AccessRule;
   detailsReadableBy: AccessRule;
+  /** Who rolegate signs S3 requests and presigns URLs for (remote signing); absent: nobody. */
+  signingAllowedBy?: AccessRule;
   allowedRoles: string[];
   sessionNameTemplate: string;
   version: number;
@@ -99,6 +101,7 @@ export interface ConnectionInput {
   credentials: CredentialsInput;
   usableBy?: AccessRule;
   detailsReadableBy?: AccessRule;
+  signingAllowedBy?: AccessRule;
   allowedRoles?: string[];
   sessionNameTemplate?: string;
 }

@@ -294,6 +294,18 @@ function ConnectionEditor({ existing, onSaved }: { existing: ConnectionView | un
               set('detailsReadableByGroups', g);
             }}
           />
+          <RuleField
+            label="Signing allowed by (rolegate signs requests and presigns URLs; data goes straight to S3)"
+            name="signingAllowedBy"
+            choices={['nobody', 'everyone', 'groups']}
+            value={form.signingAllowedBy}
+            groups={form.signingAllowedByGroups}
+            error={errors.signingAllowedBy}
+            onChange={(v, g) => {
+              set('signingAllowedBy', v as ConnectionForm['signingAllowedBy']);
+              set('signingAllowedByGroups', g);
+            }}
+          />
         </fieldset>
 
         <ErrorNotice error={failure} title="Not saved:" />
