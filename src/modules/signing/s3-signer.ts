@@ -31,7 +31,27 @@ class NodeSha256 {
   reset(): void {}
 }
 
+/**
+ * One signer per role session credentials and region: the signer caches its derived signing keys, so a busy
+ * session does not re-derive them per request. Weakly held: a session's signers go with its credentials.
+ */
+const signers = new WeakMap<AwsCredentials, Map<string, SignatureV4>>();
+
 function signerFor(credentials: AwsCredentials, region: string): SignatureV4 {
+  let byRegion = signers.get(credentials);
+  if (byRegion === undefined) {
+    byRegion = new Map();
+    signers.set(credentials, byRegion);
+  }
+  let signer = byRegion.get(region);
+  if (signer === undefined) {
+    signer = newSigner(credentials, region);
+    byRegion.set(region, signer);
+  }
+  return signer;
+}
+
+function newSigner(credentials: AwsCredentials, region: string): SignatureV4 {
   return new SignatureV4({
     credentials: {
       accessKeyId: credentials.accessKeyId,
