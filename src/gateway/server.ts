@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { storeUnavailable } from '../db/store-errors.js';
 import type { AuditOutcome } from '../domain/audit-event.js';
 import { invalidInput, isRolegateError, RolegateError, unauthenticated } from '../errors/errors.js';
 import { s3ErrorOf } from '../errors/s3-error-code.js';
@@ -93,11 +94,13 @@ export function createS3Gateway(deps: S3GatewayDeps): S3Gateway {
     error: unknown,
     resource: string,
   ): { status: number; code: string } {
+    // A store that cannot be reached is a retryable 503 (as on the REST API), not an internal error.
     const e = isRolegateError(error)
       ? error
-      : new RolegateError('Internal', 'internal', 'We encountered an internal error. Please try again.', {
+      : (storeUnavailable(error) ??
+        new RolegateError('Internal', 'internal', 'We encountered an internal error. Please try again.', {
           cause: error,
-        });
+        }));
     const { code, status } = s3ErrorOf(e);
     if (status >= 500) log.warn({ requestId, code: e.code, err: e.cause ?? error }, e.message);
     if (res.headersSent) {

@@ -1,5 +1,7 @@
+import { ListBucketsCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fault, type FaultProxy, startFaultProxy } from '../harness/fault-proxy.js';
+import { createGatewayKey } from '../harness/gateway.js';
 import { createTestDatabase } from '../harness/postgres.js';
 import { startTestRolegate, type TestRolegate } from '../harness/rolegate.js';
 
@@ -13,6 +15,7 @@ import { startTestRolegate, type TestRolegate } from '../harness/rolegate.js';
 let database: { url: string; drop(): Promise<void> };
 let proxy: FaultProxy;
 let rg: TestRolegate;
+let gateway: S3Client;
 
 /** The pool waits this long for a connection (src/db/connect.ts); a request may wait once more for the trail. */
 const POOL_WAIT_MS = 10_000;
@@ -108,9 +111,18 @@ describe('PostgreSQL behind a fault proxy', () => {
     rg = await startTestRolegate({ config: { database: { url: proxied.toString() } } });
     // The connection password must not reach a log line or an error body either (whole-suite scan).
     rg.secrets.add(decodeURIComponent(direct.password));
+    const key = await createGatewayKey(rg, rg.tokens.alice, 'alice');
+    gateway = new S3Client({
+      endpoint: await rg.app.gateway.listen({ host: '127.0.0.1', port: 0 }),
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: key,
+      maxAttempts: 1,
+    });
     await untilHealthy(5_000);
   });
   afterAll(async () => {
+    gateway?.destroy();
     proxy?.set({ kind: 'pass' });
     await rg?.close();
     await proxy?.close();
@@ -126,6 +138,12 @@ describe('PostgreSQL behind a fault proxy', () => {
     expectTypedFailures(down, 'refuse');
     // Refused: answered fast, not after the pool's wait.
     expect(Math.max(...down.map((a) => a.ms))).toBeLessThan(3_000);
+    // The S3 gateway says the same in S3's words: a retryable ServiceUnavailable, not an InternalError.
+    const s3Answer = await gateway.send(new ListBucketsCommand({})).then(
+      () => 'answered',
+      (e: unknown) => (e instanceof S3ServiceException ? `${e.$metadata.httpStatusCode} ${e.name}` : String(e)),
+    );
+    expect(s3Answer).toBe('503 ServiceUnavailable');
     proxy.set({ kind: 'pass' });
     const recovered = await untilHealthy(10_000);
     console.info(

@@ -246,6 +246,33 @@ describe('createAuditTrail', () => {
     expect(store.calls).toBe(2);
   });
 
+  it('gives up within twice timeoutMs when the store never hands out the head, and a late head moves nothing', async () => {
+    const sink = new RecordingSink();
+    const { trail, store } = setup({ sinks: [sink], timeoutMs: 50 });
+    let release: (head: { seq: number; hash: string }) => void = () => undefined;
+    store.head = () => {
+      store.calls++;
+      return new Promise((resolve) => {
+        release = resolve;
+      });
+    };
+    const started = performance.now();
+    const error = await rejection(trail.record(input(1)));
+    expect(error).toMatchObject({ code: 'audit.unavailable' });
+    expect(performance.now() - started).toBeLessThan(500);
+
+    // The store answers again; the batch given up on then gets its stale head, which must not be kept.
+    store.head = async () => {
+      store.calls++;
+      return { seq: 41, hash: 'e'.repeat(64) };
+    };
+    const next = await trail.record(input(2));
+    release({ seq: 3, hash: 'f'.repeat(64) });
+    await new Promise((r) => setTimeout(r, 10));
+    const after = await trail.record(input(3));
+    expect([next.seq, after.seq, after.prevHash]).toEqual([42, 43, next.hash]);
+  });
+
   it('flush() waits for queued events to be written', async () => {
     const sink = new SlowSink(20);
     const { trail } = setup({ sinks: [sink] });

@@ -50,6 +50,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
   const queue: Pending[] = [];
   let head: { seq: number; hash: string } | undefined;
+  /** Bumped when a batch is given up on: a batch that still settles afterwards must not move the head. */
+  let generation = 0;
   let draining: Promise<void> | undefined;
 
   async function writeBatch(batch: Pending[]): Promise<void> {
@@ -62,8 +64,13 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
   }
 
   async function writeChained(batch: Pending[]): Promise<void> {
-    head ??= await deps.store.head();
-    let cursor = head;
+    const started = generation;
+    let cursor = head ?? (await deps.store.head());
+    if (started !== generation) {
+      // Given up on while the head was being read: the requests of this batch were refused already.
+      return;
+    }
+    head = cursor;
     const events = batch.map((p) => {
       const e = chain(cursor, { ...p.input, id: randomUUID(), time: new Date(deps.clock.now()).toISOString() });
       cursor = e;
@@ -79,7 +86,7 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
     });
     if (accepted < deps.minAccepted) {
       // Re-read the head next time: a slow sink may still land this batch after we gave up on it.
-      head = undefined;
+      if (started === generation) head = undefined;
       const error = upstreamUnavailable(
         'audit.unavailable',
         'the audit trail could not record this request, so it was refused (audit is fail-closed)',
@@ -87,7 +94,7 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
       for (const p of batch) p.reject(error);
       return;
     }
-    head = cursor;
+    if (started === generation) head = cursor;
     batch.forEach((p, i) => {
       p.resolve(events[i] as ChainedAuditEvent);
     });
@@ -97,8 +104,13 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
     while (queue.length > 0) {
       const batch = queue.splice(0, MAX_BATCH);
       try {
-        await writeBatch(batch);
+        // Bounded as a whole, not only per sink: taking the chain's lock or reading its head can wait on a store
+        // that does not answer, and every request waiting on this batch would wait with it.
+        await withTimeout(writeBatch(batch), 2 * deps.timeoutMs, 'the audit trail');
       } catch (error) {
+        // A batch given up on may still land later; the store refuses whatever then overlaps it (seq is unique),
+        // and the head is read again, so the chain never forks.
+        generation++;
         head = undefined;
         for (const p of batch)
           p.reject(
