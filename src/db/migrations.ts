@@ -305,19 +305,6 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
-  '0009_signing': {
-    async up(db: Kysely<unknown>) {
-      // Connections stored before remote signing carry no signingAllowedBy; write the default (nobody) into each
-      // spec so that what the store holds says it, and config as code sees no change where none was declared.
-      const rows = await sql<{ name: string; spec: string }>`select name, spec from connections`.execute(db);
-      for (const row of rows.rows) {
-        const spec = JSON.parse(row.spec) as Record<string, unknown>;
-        if (spec.signingAllowedBy !== undefined) continue;
-        const updated = JSON.stringify({ ...spec, signingAllowedBy: { kind: 'nobody' } });
-        await sql`update connections set spec = ${updated} where name = ${row.name}`.execute(db);
-      }
-    },
-  },
   '0010_pending_uploads': {
     async up(db: Kysely<unknown>) {
       // Multipart uploads rolegate started and has not seen completed or aborted: what a sweep aborts after a
