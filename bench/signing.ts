@@ -103,7 +103,6 @@ try {
     forcePathStyle: true,
     useBucketRegion: false,
     readOnly: false,
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal role ARN template.
     credentials: {
       mode: 'assume-role',
       roleArn: '${adminProperty:salesRole}',
