@@ -46,7 +46,7 @@ describe('hostile YAML for config as code (CLI parse + validateConfigFile)', () 
     expect(flow.outcome).not.toBe('valid');
     expect(flow.ms).toBeLessThan(5_000);
     const block = readDeclaration(
-      Array.from({ length: 2_000 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n') + ' x\n',
+      `${Array.from({ length: 2_000 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n')} x\n`,
     );
     expect(block.outcome).not.toBe('valid');
     expect(block.ms).toBeLessThan(5_000);
