@@ -6,12 +6,12 @@
  * mounts needing different roles side by side. Resolution and visibility are the mounts service's (audited as
  * `mount.resolve`); every S3 call goes through the objects service with the mount's principal.
  */
-import { pipeline } from 'node:stream/promises';
 import type { Principal } from '../domain/model.js';
 import { invalidInput, notFound, permissionDenied } from '../errors/errors.js';
 import type { ObjectListing } from '../modules/data/objects.service.js';
 import type { MountRecord } from '../modules/federation/federation.store.js';
 import { encoderOf, type GatewayMounts, type GatewayServices, MOUNT_BUCKET, maxKeysOf } from './bucket-operations.js';
+import { OBJECT_READ_COALESCING, pumpCoalesced } from './coalesced-pump.js';
 import { conditionsOf, type Exchange, objectResponseHeaders, sendEmpty, sendXml } from './exchange.js';
 import type { Operation } from './router.js';
 import { el, optional, type XmlChild } from './xml.js';
@@ -228,7 +228,7 @@ async function getObject(x: Exchange, s: GatewayServices, mounts: GatewayMounts)
   };
   if (out.contentRange !== undefined) headers['content-range'] = out.contentRange;
   x.res.writeHead(out.status, headers);
-  await pipeline(out.body, x.res).catch(() => undefined);
+  await pumpCoalesced(out.body, x.res, OBJECT_READ_COALESCING).catch(() => undefined);
 }
 
 /** The handler of an operation on the `mnt` bucket: reads as above, writes AccessDenied, the rest NotImplemented. */

@@ -1,7 +1,7 @@
 /** The object-level S3 operations, each a thin call into the objects and multipart services. */
-import { pipeline } from 'node:stream/promises';
 import { invalidInput } from '../errors/errors.js';
 import type { GatewayServices } from './bucket-operations.js';
+import { OBJECT_READ_COALESCING, pumpCoalesced } from './coalesced-pump.js';
 import {
   conditionsOf,
   type Exchange,
@@ -46,7 +46,7 @@ export async function getObject(x: Exchange, s: GatewayServices): Promise<void> 
   if (out.contentRange !== undefined) headers['content-range'] = out.contentRange;
   x.res.writeHead(out.status, headers);
   // Backpressure both ways; a client that goes away destroys the S3 stream, which stops reading from S3.
-  await pipeline(out.body, x.res).catch(() => undefined);
+  await pumpCoalesced(out.body, x.res, OBJECT_READ_COALESCING).catch(() => undefined);
 }
 
 export async function putObject(x: Exchange, s: GatewayServices): Promise<void> {
