@@ -67,8 +67,7 @@ export function startSqliteAppendThread(options: SqliteAppendThreadOptions): Sql
       },
     });
     w.unref();
-    w.on('message', (message: Reply | 'ready') => {
-      if (message === 'ready') return;
+    w.on('message', (message: Reply) => {
       const p = pending.get(message.id);
       if (p === undefined) return;
       pending.delete(message.id);

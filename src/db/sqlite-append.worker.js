@@ -36,4 +36,3 @@ port.on('message', (/** @type {AppendRequest | 'close'} */ message) => {
     port.postMessage({ id: message.id, error: { message: String(e.message ?? error), code: e.code } });
   }
 });
-port.postMessage('ready');

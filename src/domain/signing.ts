@@ -198,7 +198,7 @@ export function endpointHosts(target: ConnectionTarget): { protocol: 'http:' | '
 }
 
 /** The endpoint path prefix (`''` or `/base`) of a connection whose endpoint URL has a path. */
-function endpointBasePath(target: ConnectionTarget): string {
+export function endpointBasePath(target: ConnectionTarget): string {
   if (target.endpoint === undefined) return '';
   return new URL(target.endpoint).pathname.replace(/\/+$/, '');
 }

@@ -4,11 +4,11 @@ import { planSigning } from '../../domain/signing.js';
 import { parseAuthentication, type RawRequest, verifySignature } from '../../gateway/sigv4.js';
 import { presignPlannedRequest, signPlannedRequest } from './s3-signer.js';
 
-// AWS's documented example key pair (not a secret), and a made-up session token.
+// Made-up test credentials, deliberately not shaped like AWS keys.
 const CREDENTIALS = {
-  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-  sessionToken: 'FwoGZXIvYXdzEXAMPLEsessiontokenEXAMPLE',
+  accessKeyId: 'RGTESTSIGNERKEY00001',
+  secretAccessKey: 'test-secret-of-the-signer-unit-test',
+  sessionToken: 'test-session-token-of-the-signer-unit-test',
 };
 const TARGET: ConnectionTarget = {
   region: 'us-east-1',

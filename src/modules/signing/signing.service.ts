@@ -4,6 +4,7 @@ import { connectionScope } from '../../domain/role-session-plan.js';
 import { resolveObjectKey } from '../../domain/scope.js';
 import {
   DEFAULT_PRESIGN_SECONDS,
+  endpointBasePath,
   endpointHosts,
   type PresignMethod,
   planSigning,
@@ -70,7 +71,7 @@ function objectUri(connection: Connection, fullKey: string): string {
   const t = connection.target;
   const { protocol, hosts } = endpointHosts(t);
   const host = hosts[0] ?? '';
-  const base = t.endpoint === undefined ? '' : new URL(t.endpoint).pathname.replace(/\/+$/, '');
+  const base = endpointBasePath(t);
   const keyPath = fullKey.split('/').map(rfc3986).join('/');
   // Path-style when asked for or when the endpoint is an address (no bucket subdomain possible).
   const pathStyle = t.forcePathStyle || /^[\d.:[\]]+$/.test(host.replace(/:\d+$/, ''));
