@@ -76,7 +76,7 @@ out['unknownConnection'] = code(lambda: s3.head_bucket(Bucket='no-such-connectio
 out['outsidePath'] = code(lambda: s3.get_object(Bucket='s3-sales', Key='../sales-archive/old.csv'))
 out['missingKey'] = code(lambda: s3.get_object(Bucket='s3-sales', Key='2024/none.csv'))
 out['revokedKey'] = code(lambda: client(args['revoked']).list_objects_v2(Bucket='s3-sales'))
-wrong = dict(args['alice']); wrong['secretAccessKey'] = 'x' + wrong['secretAccessKey'][1:]
+wrong = dict(args['alice']); s = wrong['secretAccessKey']; wrong['secretAccessKey'] = ('y' if s[0] == 'x' else 'x') + s[1:]
 out['wrongSecret'] = code(lambda: client(wrong).list_objects_v2(Bucket='s3-sales'))
 out['notImplemented'] = code(lambda: s3.get_bucket_acl(Bucket='s3-sales'))
 print(json.dumps(out))
