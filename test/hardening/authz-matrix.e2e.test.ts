@@ -688,7 +688,10 @@ describe('authorization matrix: S3 gateway', () => {
   function keyOf(caller: GatewayCaller): GatewayKey {
     switch (caller) {
       case 'badSignature':
-        return { accessKeyId: gw.alice.accessKeyId, secretAccessKey: withLastCharacterChanged(gw.alice.secretAccessKey) };
+        return {
+          accessKeyId: gw.alice.accessKeyId,
+          secretAccessKey: withLastCharacterChanged(gw.alice.secretAccessKey),
+        };
       case 'revokedKey':
         return gw.revoked;
       case 'otherUser':
