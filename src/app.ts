@@ -237,7 +237,10 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
   });
   // Remote signing: the same resolve → decide → obtain pipeline; the role session signs, it is never handed out.
-  const signing = auditSigning(createSigningService({ connections, engine, clock }), trail);
+  const signing = auditSigning(
+    createSigningService({ connections, engine, clock, reusableReads: config.signing.reusableReads }),
+    trail,
+  );
   const execTokens = createExecTokensService({ store: fastpathStore, identity, credentials, clock });
   const explain = createExplainService({ identity, connections, vault });
   const federationStore = createFederationStore(db);

@@ -75,6 +75,19 @@ export const configSchema = z
       })
       .strict()
       .default({ enabled: true, host: '127.0.0.1', port: 8631, region: 'us-east-1', multipartIdleSeconds: 3600 }),
+    /** Remote signing (src/modules/signing). */
+    signing: z
+      .object({
+        /**
+         * Object reads (GET, HEAD) are signed over the URI, host and x-amz-* headers and answered
+         * `Cache-Control: private`, so Iceberg's signer client reuses one signature for its ranged reads of a file
+         * for up to 30 s (one signing call and one audit event per file, not per read). Off: every read is signed,
+         * checked and audited alone, with all its headers signed.
+         */
+        reusableReads: z.boolean().default(true),
+      })
+      .strict()
+      .default({ reusableReads: true }),
     /** Multipart uploads left behind by a crash or a vanished client (src/modules/data/pending-uploads.service.ts). */
     multipart: z
       .object({

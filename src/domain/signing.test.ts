@@ -101,6 +101,35 @@ describe('planSigning: what is signed', () => {
     });
   });
 
+  it('makes object reads reusable only when asked: the URI, host and x-amz-* headers signed, not range or if-*', () => {
+    const headers = {
+      Range: ['bytes=0-7'],
+      'If-Match': ['"etag"'],
+      'x-amz-checksum-mode': ['ENABLED'],
+      'x-amz-server-side-encryption-customer-algorithm': ['AES256'],
+    };
+    const uri = 'http://127.0.0.1:7480/data/sales/t/data/f.parquet';
+    const reusable = { reusableReads: true };
+    const plan = planSigning(req('GET', uri, headers), RGW, SCOPE, reusable);
+    expect(plan.reusable).toBe(true);
+    expect(plan.headers).toEqual({
+      host: '127.0.0.1:7480',
+      'x-amz-checksum-mode': 'ENABLED',
+      'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+      'x-amz-content-sha256': UNSIGNED_PAYLOAD,
+    });
+    expect(planSigning(req('HEAD', uri, headers), RGW, SCOPE, reusable).reusable).toBe(true);
+    // Off (the domain's default), every header given is signed and nothing is reusable.
+    const single = planSigning(req('GET', uri, headers), RGW, SCOPE);
+    expect(single.reusable).toBe(false);
+    expect(single.headers).toMatchObject({ range: 'bytes=0-7', 'if-match': '"etag"' });
+    // Writes and listings are never reusable: each is checked, signed with all its headers, and audited alone.
+    const put = planSigning(req('PUT', uri, { 'Content-Type': ['text/plain'] }), RGW, SCOPE, reusable);
+    expect([put.reusable, put.headers['content-type']]).toEqual([false, 'text/plain']);
+    const list = planSigning(req('GET', 'http://127.0.0.1:7480/data?prefix=sales%2F'), RGW, SCOPE, reusable);
+    expect(list.reusable).toBe(false);
+  });
+
   it('signs listings whose prefix lies in the scope, and multipart steps', () => {
     const list = planSigning(req('GET', 'http://127.0.0.1:7480/data?list-type=2&prefix=sales%2F2024%2F'), RGW, SCOPE);
     expect(list).toMatchObject({ operation: 'ListObjectsV2', key: 'sales/2024/' });

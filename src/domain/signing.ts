@@ -64,6 +64,12 @@ export interface SigningPlan {
   readonly headers: Readonly<Record<string, string>>;
   /** Headers rolegate adds that the client did not send (the payload hash when absent), lower-case. */
   readonly added: readonly string[];
+  /**
+   * The signature may serve every read of this URI for a while (Iceberg's signer client keeps such answers for
+   * 30 s): an object read, signed over the URI, `host` and the `x-amz-*` headers only, so that the per-read
+   * headers (`range`, `if-*`) can differ between the reads it serves.
+   */
+  readonly reusable: boolean;
   readonly bucket: string;
   /** The full object key, or the full listing prefix of a listing; absent for bucket operations. */
   readonly key?: string | undefined;
@@ -337,6 +343,23 @@ const LISTINGS: ReadonlySet<S3Operation> = new Set([
   'ListMultipartUploads',
 ]);
 
+/** Reads whose signature may be reused for the same URI: they return (part of) one object, and change nothing. */
+const REUSABLE_OPERATIONS: ReadonlySet<S3Operation> = new Set(['GetObject', 'HeadObject']);
+
+/** How a signing decision is taken beyond the request and the scope. */
+export interface SigningOptions {
+  /** Object reads get a reusable signature (see {@link SigningPlan.reusable}); off: every read is signed alone. */
+  readonly reusableReads: boolean;
+}
+
+/**
+ * The headers a reusable read signs: `host` and the `x-amz-*` ones (S3 requires those signed, and they name what is
+ * read, e.g. SSE-C keys or the checksum mode). The rest (`range`, `if-*`, `accept-*`) only narrow the same read.
+ */
+function reusableReadHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => name === 'host' || name.startsWith('x-amz-')));
+}
+
 /** The headers to sign, lower-case, and which of them rolegate added. */
 function signableHeaders(
   given: SigningRequest['headers'],
@@ -390,7 +413,12 @@ function signableHeaders(
  * @throws RolegateError with one of the codes above; its details name the method, bucket and key (never a header
  *   value or the query).
  */
-export function planSigning(request: SigningRequest, target: ConnectionTarget, scope: Scope): SigningPlan {
+export function planSigning(
+  request: SigningRequest,
+  target: ConnectionTarget,
+  scope: Scope,
+  options: SigningOptions = { reusableReads: false },
+): SigningPlan {
   const parsed = parseS3Uri(request.uri, target);
   const method = request.method.toUpperCase();
   const facts: { method: string; bucket: string; key?: string } = { method, bucket: parsed.bucket };
@@ -449,7 +477,10 @@ export function planSigning(request: SigningRequest, target: ConnectionTarget, s
     resolveListPrefix(scope, relativeKey(scope, prefix));
   }
 
-  const { headers, added } = signableHeaders(request.headers, parsed.host, facts);
+  const checked = signableHeaders(request.headers, parsed.host, facts);
+  const reusable = options.reusableReads && REUSABLE_OPERATIONS.has(operation);
+  const headers = reusable ? reusableReadHeaders(checked.headers) : checked.headers;
+  const { added } = checked;
   if (request.region !== undefined && !REGION.test(request.region)) {
     throw invalid('signing.region_mismatch', 'The region is not a valid region name.', facts);
   }
@@ -481,6 +512,7 @@ export function planSigning(request: SigningRequest, target: ConnectionTarget, s
     uri: `${parsed.protocol}//${parsed.host}${path}${queryString === '' ? '' : `?${queryString}`}`,
     headers,
     added,
+    reusable,
     bucket: parsed.bucket,
     key,
   };

@@ -55,7 +55,8 @@ export function auditSigning(inner: SigningService, trail: Pick<AuditTrail, 'rec
       key: f.key,
       outcome: 'allowed',
       durationMs: Math.round(performance.now() - started),
-      details: { method: f.method, operation: f.operation },
+      // A reusable signature may serve further reads of the same object for a while, unseen by rolegate.
+      details: { method: f.method, operation: f.operation, ...(f.reusable ? { reusable: true } : {}) },
     });
     return result;
   }

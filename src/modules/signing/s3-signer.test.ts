@@ -68,6 +68,31 @@ describe('signPlannedRequest', () => {
   });
 });
 
+describe('signPlannedRequest of a reusable read', () => {
+  it('serves every range of the same URI, and nothing else', async () => {
+    const plan = planSigning(
+      { method: 'GET', uri: 'http://127.0.0.1:7480/data/sales/t/f.parquet', headers: { Range: ['bytes=-8'] } },
+      TARGET,
+      SCOPE,
+      { reusableReads: true },
+    );
+    const added = await signPlannedRequest(plan, CREDENTIALS, 'us-east-1', AT);
+    for (const range of ['bytes=-8', 'bytes=0-1023', 'bytes=4096-8191']) {
+      const req = received('GET', plan.uri, { host: plan.host, range, ...added });
+      const auth = parseAuthentication(req, AT.getTime() + 30_000);
+      if (auth === undefined) throw new Error('no authentication parsed');
+      expect(auth.signedHeaders).toEqual(['host', 'x-amz-content-sha256', 'x-amz-date', 'x-amz-security-token']);
+      expect(() => verifySignature(req, auth, CREDENTIALS.secretAccessKey)).not.toThrow();
+    }
+    const otherFile = received('GET', plan.uri.replace('f.parquet', 'g.parquet'), { host: plan.host, ...added });
+    const auth = parseAuthentication(otherFile, AT.getTime());
+    if (auth === undefined) throw new Error('no authentication parsed');
+    expect(() => verifySignature(otherFile, auth, CREDENTIALS.secretAccessKey)).toThrow();
+    const asDelete = received('DELETE', plan.uri, { host: plan.host, ...added });
+    expect(() => verifySignature(asDelete, auth, CREDENTIALS.secretAccessKey)).toThrow();
+  });
+});
+
 describe('presignPlannedRequest', () => {
   it('presigns a URL with the session token, the expiry and host as the only signed header', async () => {
     const plan = planSigning(

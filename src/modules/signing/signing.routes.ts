@@ -48,7 +48,8 @@ export const ICEBERG_SIGNER_PREFIX = '/api/connections/:name/iceberg';
 
 /**
  * Remote signing: the Iceberg-compatible S3 signer (data goes straight to S3, no credential leaves rolegate) and
- * presigned URLs. Every answer is `no-store`/`no-cache`: a signature is for one checked request, and is audited.
+ * presigned URLs. A reusable object read is answered `Cache-Control: private`, the one value Iceberg's signer
+ * client keeps an answer for (30 s, per method, region and URI); every other answer is `no-store`.
  */
 export function signingRoutes(signing: SigningService) {
   return async (app: HttpApp) => {
@@ -70,8 +71,7 @@ export function signingRoutes(signing: SigningService) {
           headers: b.headers,
           region: b.region,
         });
-        // Iceberg's signer clients cache an answer only when told `private`; each request is checked and audited.
-        void reply.header('cache-control', 'no-cache, no-store');
+        void reply.header('cache-control', signed.reusable ? 'private' : 'no-cache, no-store');
         return {
           uri: signed.uri,
           headers: Object.fromEntries(Object.entries(signed.headers).map(([name, value]) => [name, [value]])),

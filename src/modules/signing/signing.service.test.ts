@@ -41,7 +41,7 @@ const connection: Connection = {
   readOnly: false,
 };
 
-function rig(options: { expiresInMs?: number; failAudit?: boolean } = {}) {
+function rig(options: { expiresInMs?: number; failAudit?: boolean; reusableReads?: boolean } = {}) {
   const obtained: string[] = [];
   const events: AuditInput[] = [];
   const session = (scope: RoleSession['scope']): RoleSession => ({
@@ -70,6 +70,7 @@ function rig(options: { expiresInMs?: number; failAudit?: boolean } = {}) {
       },
     },
     clock: { now: () => NOW },
+    reusableReads: options.reusableReads ?? true,
   });
   const signing = auditSigning(inner, {
     record: async (input) => {
@@ -121,6 +122,26 @@ describe('signing service', () => {
     ]) {
       expect(audited).not.toContain(secret);
     }
+  });
+
+  it('marks object reads reusable and audits so; writes, listings and a switched-off option never are', async () => {
+    const uri = 'http://127.0.0.1:7480/data/sales/q1.csv';
+    const { signing, events } = rig();
+    const get = await signing.sign(alice, 's3-sales', { method: 'GET', uri, headers: {} });
+    const head = await signing.sign(alice, 's3-sales', { method: 'HEAD', uri, headers: {} });
+    const put = await signing.sign(alice, 's3-sales', { method: 'PUT', uri, headers: {} });
+    const list = await signing.sign(alice, 's3-sales', {
+      method: 'GET',
+      uri: 'http://127.0.0.1:7480/data?list-type=2&prefix=sales%2F',
+      headers: {},
+    });
+    expect([get.reusable, head.reusable, put.reusable, list.reusable]).toEqual([true, true, false, false]);
+    expect(events.map((e) => e.details?.reusable)).toEqual([true, true, undefined, undefined]);
+
+    const strict = rig({ reusableReads: false });
+    const strictGet = await strict.signing.sign(alice, 's3-sales', { method: 'GET', uri, headers: {} });
+    expect(strictGet.reusable).toBe(false);
+    expect(strict.events[0]?.details?.reusable).toBeUndefined();
   });
 
   it('refuses before obtaining a role session, and audits the refusal with its code and key', async () => {

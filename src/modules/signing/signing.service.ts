@@ -30,6 +30,8 @@ export interface SigningFacts {
   readonly key?: string | undefined;
   readonly method: string;
   readonly operation: S3Operation;
+  /** The signature may serve repeated reads of the same URI (see {@link SignedRequest.reusable}). */
+  readonly reusable?: boolean | undefined;
 }
 
 /** A signed request, as the Iceberg S3 signer protocol answers it. */
@@ -38,6 +40,8 @@ export interface SignedRequest {
   readonly uri: string;
   /** Headers to add to the request (signature, date, session token, payload hash when absent). */
   readonly headers: SignedHeaders;
+  /** The client may keep this answer for further reads of the same URI (the transport says `Cache-Control: private`). */
+  readonly reusable: boolean;
   readonly facts: SigningFacts;
 }
 
@@ -62,6 +66,8 @@ export interface SigningServiceDeps {
   readonly connections: Pick<ConnectionsService, 'resolveForUse'>;
   readonly engine: Pick<CredentialEngine, 'obtain'>;
   readonly clock: Clock;
+  /** Object reads get signatures their client may reuse for the same URI (config `signing.reusableReads`). */
+  readonly reusableReads: boolean;
 }
 
 export type SigningService = ReturnType<typeof createSigningService>;
@@ -87,6 +93,7 @@ function objectUri(connection: Connection, fullKey: string): string {
  */
 export function createSigningService(deps: SigningServiceDeps) {
   const { clock } = deps;
+  const options = { reusableReads: deps.reusableReads };
 
   async function admitted(actor: Principal, connectionName: string) {
     const record = await deps.connections.resolveForUse(actor, connectionName);
@@ -105,13 +112,14 @@ export function createSigningService(deps: SigningServiceDeps) {
     async sign(actor: Principal, connectionName: string, request: SigningRequest): Promise<SignedRequest> {
       const { record, scope } = await admitted(actor, connectionName);
       const { connection } = record;
-      const plan = planSigning(request, connection.target, scope);
+      const plan = planSigning(request, connection.target, scope, options);
       const session = await deps.engine.obtain(actor, connection, record.version, scope);
       const region = connection.target.useBucketRegion && request.region ? request.region : connection.target.region;
       const headers = await signPlannedRequest(plan, session.credentials, region, new Date(clock.now()));
       return {
         uri: plan.uri,
         headers,
+        reusable: plan.reusable,
         facts: {
           connection: connectionName,
           roleArn: session.roleArn,
@@ -121,6 +129,7 @@ export function createSigningService(deps: SigningServiceDeps) {
           key: plan.key,
           method: plan.method,
           operation: plan.operation,
+          reusable: plan.reusable,
         },
       };
     },
