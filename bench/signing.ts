@@ -1,10 +1,15 @@
 /**
  * Benchmark of remote signing against the fast path, in one run over one local RGW: GETs of the same objects, each
- * sent straight to RGW, either signed by rolegate first (one POST to the Iceberg-compatible signer per request) or
- * signed locally with credentials vended once (what an SDK does on the fast path). Both use the same HTTP client
- * (fetch) with the same concurrency; modes alternate per round. Prints req/s and MiB/s of each and the ratio.
+ * sent straight to RGW, either signed by rolegate first or signed locally with credentials vended once (what an SDK
+ * does on the fast path). Both use the same HTTP client (fetch) with the same concurrency; modes alternate per round.
+ * Two workloads, each printing req/s and MiB/s of both and the ratio:
+ * - whole-object GETs, one POST to the Iceberg-compatible signer per request (the worst case);
+ * - a query engine's reads: each reader takes a file and reads it as `--ranges` ranged GETs, and the signing client
+ *   keeps answers marked `Cache-Control: private` for 30 s per method, region and URI, as Iceberg Java's
+ *   S3V4RestSignerClient does (rolegate marks object reads so: see `signing.reusableReads`).
  *
  *   npm run bench:signing -- [--sizes 4096,1048576,8388608] [--requests 600] [--concurrency 8] [--rounds 3]
+ *                            [--files 32] [--file-size 4194304] [--ranges 8]
  *
  * Starts a dedicated local RGW and an in-process rolegate; deletes what it wrote.
  */
@@ -51,12 +56,20 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '600' },
     concurrency: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '3' },
+    files: { type: 'string', default: '32' },
+    'file-size': { type: 'string', default: String(4 * 1024 * 1024) },
+    ranges: { type: 'string', default: '8' },
   },
 });
 const sizes = (values.sizes ?? '').split(',').map(Number);
 const requests = Number(values.requests);
 const concurrency = Number(values.concurrency);
 const rounds = Number(values.rounds);
+const files = Number(values.files);
+const fileSize = Number(values['file-size']);
+const rangesPerFile = Number(values.ranges);
+/** How long Iceberg Java's signer client keeps an answer marked `private` (S3V4RestSignerClient). */
+const SIGNER_CACHE_MS = 30_000;
 
 /** Runs `total` calls of `fn` with `concurrency` in flight; returns the seconds taken. */
 async function timed(total: number, fn: () => Promise<void>): Promise<number> {
@@ -73,10 +86,36 @@ async function timed(total: number, fn: () => Promise<void>): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-async function drain(res: Response, expected: number): Promise<void> {
+async function drain(res: Response, expected: number, status = 200): Promise<void> {
   const body = new Uint8Array(await res.arrayBuffer());
-  if (res.status !== 200 || body.byteLength !== expected)
+  if (res.status !== status || body.byteLength !== expected)
     throw new Error(`GET answered ${res.status}, ${body.byteLength} bytes`);
+}
+
+/** `readers` in parallel, each reading whole files (`readFile`) until `total` files are read; the seconds taken. */
+async function timedFiles(total: number, readers: number, readFile: (file: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: readers }, async () => {
+      while (next < total) {
+        const file = next++;
+        await readFile(file);
+      }
+    }),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+/** The byte ranges a reader asks for: the footer first (as Parquet readers do), then the rest in order. */
+function fileRanges(size: number, count: number): Array<{ start: number; end: number }> {
+  const step = Math.ceil(size / count);
+  const ranges = Array.from({ length: count }, (_, i) => ({
+    start: i * step,
+    end: Math.min(size, (i + 1) * step) - 1,
+  }));
+  const footer = ranges.pop();
+  return footer === undefined ? ranges : [footer, ...ranges];
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'rolegate-bench-signing-'));
@@ -157,7 +196,12 @@ try {
     });
     await drain(await fetch(`${backend.endpoint}${path}`, { headers: signed.headers }), size);
   };
-  const signedGet = (key: string, size: number) => async () => {
+  interface SignerAnswer {
+    uri: string;
+    headers: Record<string, string>;
+    cacheable: boolean;
+  }
+  const sign = async (key: string, headers: Record<string, string[]>): Promise<SignerAnswer> => {
     const res = await fetch(`${url}/api/connections/bench-sign/iceberg/v1/aws/s3/sign`, {
       method: 'POST',
       headers: { authorization: `Bearer ${tokens.alice}`, 'content-type': 'application/json' },
@@ -165,13 +209,20 @@ try {
         region: backend.region,
         method: 'GET',
         uri: `${backend.endpoint}/${seed.bucket}/${key}`,
-        headers: {},
+        headers,
       }),
     });
     if (res.status !== 200) throw new Error(`sign answered ${res.status}`);
     const answer = (await res.json()) as { uri: string; headers: Record<string, string[]> };
-    const headers = Object.fromEntries(Object.entries(answer.headers).map(([n, v]) => [n, v.join(', ')]));
-    await drain(await fetch(answer.uri, { headers }), size);
+    return {
+      uri: answer.uri,
+      headers: Object.fromEntries(Object.entries(answer.headers).map(([n, v]) => [n, v.join(', ')])),
+      cacheable: res.headers.get('cache-control') === 'private',
+    };
+  };
+  const signedGet = (key: string, size: number) => async () => {
+    const answer = await sign(key, {});
+    await drain(await fetch(answer.uri, { headers: answer.headers }), size);
   };
 
   console.log(
@@ -201,12 +252,88 @@ try {
         `${ratio >= TARGET_RATIO ? 'OK' : `below the ${TARGET_RATIO}× target`}`,
     );
   }
-  for (const key of keys) await writer.send(new DeleteObjectCommand({ Bucket: seed.bucket, Key: key }));
-  writer.destroy();
-  await app.close();
   console.log(
     `  target ${TARGET_RATIO}× met for ${ratios.filter((r) => r >= TARGET_RATIO).length} of ${ratios.length} sizes`,
   );
+
+  // A query engine's reads: ranged GETs per file, the signer's answers cached as Iceberg Java caches them.
+  const fileKeys = Array.from(
+    { length: files },
+    (_, i) => `sales/bench/files/part-${String(i).padStart(5, '0')}.parquet`,
+  );
+  for (const key of fileKeys) {
+    await writer.send(new PutObjectCommand({ Bucket: seed.bucket, Key: key, Body: randomBytes(fileSize) }));
+  }
+  const ranges = fileRanges(fileSize, rangesPerFile);
+  const rangeHeader = (r: { start: number; end: number }) => `bytes=${r.start}-${r.end}`;
+  const fastPathFile = async (file: number) => {
+    const path = `/${seed.bucket}/${fileKeys[file % files]}`;
+    for (const r of ranges) {
+      const signed = await local.sign({
+        method: 'GET',
+        protocol: endpoint.protocol,
+        hostname: endpoint.hostname,
+        port: Number(endpoint.port),
+        path,
+        query: {},
+        headers: { host: endpoint.host, range: rangeHeader(r), 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      });
+      await drain(await fetch(`${backend.endpoint}${path}`, { headers: signed.headers }), r.end - r.start + 1, 206);
+    }
+  };
+  /** One signing client's cache (per round, so each round starts cold): method + region + URI → answer. */
+  const signedFiles = () => {
+    const cache = new Map<string, { answer: SignerAnswer; until: number }>();
+    let signings = 0;
+    const readFile = async (file: number) => {
+      const key = fileKeys[file % files] ?? '';
+      for (const r of ranges) {
+        const range = rangeHeader(r);
+        const cacheKey = `GET ${backend.region} ${backend.endpoint}/${seed.bucket}/${key}`;
+        let answer = cache.get(cacheKey);
+        if (answer === undefined || answer.until < performance.now()) {
+          signings++;
+          const fresh = await sign(key, { range: [range] });
+          answer = { answer: fresh, until: performance.now() + SIGNER_CACHE_MS };
+          if (fresh.cacheable) cache.set(cacheKey, answer);
+        }
+        const res = await fetch(answer.answer.uri, { headers: { ...answer.answer.headers, range } });
+        await drain(res, r.end - r.start + 1, 206);
+      }
+    };
+    return { readFile, signings: () => signings };
+  };
+  console.log(
+    `query-engine reads: ${files} files of ${fileSize} B, each read as ${rangesPerFile} ranged GETs by one of ` +
+      `${concurrency} readers, ${rounds} rounds; the signing client caches answers marked private for 30 s`,
+  );
+  await timedFiles(concurrency * 2, concurrency, fastPathFile);
+  await timedFiles(concurrency * 2, concurrency, signedFiles().readFile);
+  let fastFiles = 0;
+  let signedFilesSeconds = 0;
+  let signings = 0;
+  for (let r = 0; r < rounds; r++) {
+    fastFiles += await timedFiles(files, concurrency, fastPathFile);
+    const client = signedFiles();
+    signedFilesSeconds += await timedFiles(files, concurrency, client.readFile);
+    signings += client.signings();
+  }
+  const gets = files * rangesPerFile * rounds;
+  const fastRps = gets / fastFiles;
+  const signedRps = gets / signedFilesSeconds;
+  const ratio = signedRps / fastRps;
+  const mib = (seconds: number) => ((files * fileSize * rounds) / MiB / seconds).toFixed(1);
+  console.log(
+    `  fast path ${fastRps.toFixed(0)} GETs/s (${mib(fastFiles)} MiB/s), signed ${signedRps.toFixed(0)} GETs/s ` +
+      `(${mib(signedFilesSeconds)} MiB/s), ${signings} signing calls for ${gets} GETs, ratio ${ratio.toFixed(2)}× ` +
+      `${ratio >= TARGET_RATIO ? 'OK' : `below the ${TARGET_RATIO}× target`}`,
+  );
+
+  for (const key of [...keys, ...fileKeys]) {
+    await writer.send(new DeleteObjectCommand({ Bucket: seed.bucket, Key: key }));
+  }
+  writer.destroy();
+  await app.close();
 } finally {
   await backend.stop().catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
