@@ -2,6 +2,9 @@
  * Benchmark of the S3 gateway (slow path): PUT and GET of one large object through rolegate's gateway against the
  * same client (AWS SDK v3, one streamed request each way) straight to RGW with alice's own role session, in one
  * run. Prints MiB/s both ways, the ratio, and rolegate's peak RSS growth (rolegate runs in its own process).
+ * A third run goes through a bare pass-through proxy (bench/lib/pass-through-proxy.ts, its own process too): what
+ * one extra hop costs on this machine whatever the gateway does, so that the gap can be split into the hop's share
+ * and rolegate's.
  *
  *   npm run bench:gateway -- [--mib 1024] [--rounds 1] [--profile-dir DIR]
  *
@@ -82,18 +85,21 @@ interface Measured {
   readonly peakRss: number;
   /** Busy share of all the machine's cores while `fn` ran (1 = every core busy throughout). */
   readonly machineBusy: number;
-  /** rolegate's CPU time over the wall time (1 = one core throughout). */
-  readonly rolegateCores: number;
+  /** The middle process's CPU time over the wall time (1 = one core throughout; 0 without one). */
+  readonly middleCores: number;
 }
 
-/** Samples the child's RSS while `fn` runs; returns fn's seconds, the peak RSS seen and where the CPU went. */
-async function measured(pid: number, fn: () => Promise<void>): Promise<Measured> {
+/**
+ * Samples rolegate's RSS (`pid`) while `fn` runs; returns fn's seconds, the peak RSS seen and where the CPU went,
+ * with the share of the process between client and RGW (`middle`: rolegate, the proxy, or none).
+ */
+async function measured(pid: number, middle: number | undefined, fn: () => Promise<void>): Promise<Measured> {
   let peak = rssBytes(pid);
   const timer = setInterval(() => {
     peak = Math.max(peak, rssBytes(pid));
   }, 20);
   const machineBefore = machineJiffies();
-  const rolegateBefore = processJiffies(pid);
+  const middleBefore = middle === undefined ? 0 : processJiffies(middle);
   const started = performance.now();
   try {
     await fn();
@@ -107,27 +113,30 @@ async function measured(pid: number, fn: () => Promise<void>): Promise<Measured>
     seconds,
     peakRss: Math.max(peak, rssBytes(pid)),
     machineBusy: (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total),
-    rolegateCores: (processJiffies(pid) - rolegateBefore) / ticksPerSecond / seconds,
+    middleCores: middle === undefined ? 0 : (processJiffies(middle) - middleBefore) / ticksPerSecond / seconds,
   };
 }
 
-async function startServer(
-  envJson: string,
+/** Starts `bench/lib/<script>` in a process of its own; resolves with the JSON line it prints once ready. */
+async function startChild<T>(
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
   profileDir: string | undefined,
-): Promise<{ child: ChildProcess; facts: ServerFacts }> {
+): Promise<{ child: ChildProcess; facts: T }> {
   const profiling = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  const child = spawn(process.execPath, [...profiling, join(import.meta.dirname, 'lib', 'gateway-server.js')], {
-    env: { ...process.env, BENCH_BACKEND_ENV: envJson, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  const child = spawn(process.execPath, [...profiling, join(import.meta.dirname, 'lib', script), ...args], {
+    env: { ...process.env, ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const facts = await new Promise<ServerFacts>((resolve, reject) => {
+  const facts = await new Promise<T>((resolve, reject) => {
     let buffered = '';
     child.stdout?.on('data', (d: Buffer) => {
       buffered += d.toString();
       const nl = buffered.indexOf('\n');
-      if (nl >= 0) resolve(JSON.parse(buffered.slice(0, nl)) as ServerFacts);
+      if (nl >= 0) resolve(JSON.parse(buffered.slice(0, nl)) as T);
     });
-    child.once('exit', (code) => reject(new Error(`the rolegate bench server exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`bench/lib/${script} exited with ${code}`)));
   });
   return { child, facts };
 }
@@ -147,22 +156,33 @@ async function main(): Promise<void> {
   if (!Number.isInteger(size) || size <= 0 || !Number.isInteger(rounds) || rounds < 1) {
     throw new Error('--mib and --rounds must be positive integers');
   }
-  // memstore keeps objects in the OSD's RAM: room for two copies and slack.
-  process.env.S3STS_MEMSTORE_BYTES ??= String(Math.max(2 * 1024 * MiB, 3 * size + 512 * MiB));
+  // memstore keeps objects in the OSD's RAM: room for the three copies of every round (RGW reclaims deleted tails
+  // only after its garbage collection) and slack.
+  process.env.S3STS_MEMSTORE_BYTES ??= String(Math.max(2 * 1024 * MiB, 3 * rounds * size + size + 512 * MiB));
   const dir = await mkdtemp(join(tmpdir(), 'rolegate-bench-s3-'));
   const backend = await startLocalBackend({ dir: join(dir, 's3'), port: await pickFreePort() });
-  let server: ChildProcess | undefined;
+  const children: ChildProcess[] = [];
   try {
-    const started = await startServer(join(backend.dir, 'env.json'), values['profile-dir']);
-    server = started.child;
+    const started = await startChild<ServerFacts>(
+      'gateway-server.js',
+      [],
+      { BENCH_BACKEND_ENV: join(backend.dir, 'env.json') },
+      values['profile-dir'],
+    );
+    children.push(started.child);
+    const proxy = await startChild<{ endpoint: string }>('pass-through-proxy.js', [backend.endpoint], {}, undefined);
+    children.push(proxy.child);
     const f = started.facts;
-    const pid = server.pid as number;
+    const pid = started.child.pid as number;
     const common = { region: 'us-east-1', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' as const };
     const viaGateway = new S3Client({ ...common, endpoint: f.endpoint, credentials: f.gatewayKey });
     const direct = new S3Client({ ...common, endpoint: backend.endpoint, credentials: f.role });
+    const viaProxy = new S3Client({ ...common, endpoint: proxy.facts.endpoint, credentials: f.role });
+    // `pid`: the process in the middle, whose CPU share is reported (none for direct).
     const targets = [
-      { name: 'direct', client: direct, bucket: f.bucket, key: `${f.prefix}bench/direct.bin` },
-      { name: 'gateway', client: viaGateway, bucket: 's3-sales', key: 'bench/gateway.bin' },
+      { name: 'direct', client: direct, bucket: f.bucket, key: `${f.prefix}bench/direct.bin`, pid: undefined },
+      { name: 'proxy', client: viaProxy, bucket: f.bucket, key: `${f.prefix}bench/proxy.bin`, pid: proxy.child.pid },
+      { name: 'gateway', client: viaGateway, bucket: 's3-sales', key: 'bench/gateway.bin', pid },
     ] as const;
 
     const put = (t: (typeof targets)[number], bytes: number) =>
@@ -189,20 +209,21 @@ async function main(): Promise<void> {
     }
     const baseline = rssBytes(pid);
     let peak = baseline;
-    const totals = { direct: { put: 0, get: 0 }, gateway: { put: 0, get: 0 } };
+    const totals = { direct: { put: 0, get: 0 }, proxy: { put: 0, get: 0 }, gateway: { put: 0, get: 0 } };
     const cpu = {
       direct: { put: [] as Measured[], get: [] as Measured[] },
+      proxy: { put: [] as Measured[], get: [] as Measured[] },
       gateway: { put: [] as Measured[], get: [] as Measured[] },
     };
     for (let r = 0; r < rounds; r++) {
-      // Both objects stay until the round ends: deleting one frees its memstore extents in the OSD for seconds
-      // afterwards, which would tax whichever run came next. Odd rounds go gateway first.
+      // The objects stay until the round ends: deleting one frees its memstore extents in the OSD for seconds
+      // afterwards, which would tax whichever run came next. Odd rounds go in reverse order.
       const ordered = r % 2 === 0 ? targets : [...targets].reverse();
       await settled();
       for (const t of ordered) {
-        const p = await measured(pid, () => put(t, size).then(() => undefined));
+        const p = await measured(pid, t.pid, () => put(t, size).then(() => undefined));
         totals[t.name].put += p.seconds;
-        const g = await measured(pid, () => get(t));
+        const g = await measured(pid, t.pid, () => get(t));
         totals[t.name].get += g.seconds;
         cpu[t.name].put.push(p);
         cpu[t.name].get.push(g);
@@ -212,8 +233,8 @@ async function main(): Promise<void> {
     }
     const mibs = (seconds: number) => (size * rounds) / MiB / seconds;
     const rows = {
-      put: { direct: mibs(totals.direct.put), gateway: mibs(totals.gateway.put) },
-      get: { direct: mibs(totals.direct.get), gateway: mibs(totals.gateway.get) },
+      put: { direct: mibs(totals.direct.put), proxy: mibs(totals.proxy.put), gateway: mibs(totals.gateway.put) },
+      get: { direct: mibs(totals.direct.get), proxy: mibs(totals.proxy.get), gateway: mibs(totals.gateway.get) },
     };
     const growth = (peak - baseline) / MiB;
     const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -226,22 +247,26 @@ async function main(): Promise<void> {
         `  ${op.toUpperCase()}  direct ${rows[op].direct.toFixed(1)} MiB/s   gateway ${rows[op].gateway.toFixed(1)} MiB/s   ` +
           `ratio ${ratio.toFixed(2)} (target >= ${TARGET_RATIO}) ${ratio >= TARGET_RATIO ? 'ok' : 'BELOW TARGET'}`,
       );
+      out(
+        `        bare pass-through proxy ${rows[op].proxy.toFixed(1)} MiB/s: ratio ${(rows[op].proxy / rows[op].direct).toFixed(2)} ` +
+          `to direct (the extra hop alone); gateway to proxy ${(rows[op].gateway / rows[op].proxy).toFixed(2)}`,
+      );
       const share = (ms: readonly Measured[], f: (m: Measured) => number) =>
         `${Math.round((100 * ms.reduce((a, m) => a + f(m) * m.seconds, 0)) / ms.reduce((a, m) => a + m.seconds, 0))}%`;
       out(
         `        machine CPU busy (all ${availableParallelism()} cores): direct ${share(cpu.direct[op], (m) => m.machineBusy)}, ` +
-          `gateway ${share(cpu.gateway[op], (m) => m.machineBusy)}; rolegate process in the gateway run: ` +
-          `${share(cpu.gateway[op], (m) => m.rolegateCores)} of one core`,
+          `proxy ${share(cpu.proxy[op], (m) => m.machineBusy)}, gateway ${share(cpu.gateway[op], (m) => m.machineBusy)}; ` +
+          `the middle process: proxy ${share(cpu.proxy[op], (m) => m.middleCores)}, ` +
+          `rolegate ${share(cpu.gateway[op], (m) => m.middleCores)} of one core`,
       );
     }
     out(
       `  rolegate RSS: baseline ${(baseline / MiB).toFixed(1)} MiB, peak ${(peak / MiB).toFixed(1)} MiB, growth ` +
         `${growth.toFixed(1)} MiB (target < ${TARGET_RSS_MIB}) ${growth < TARGET_RSS_MIB ? 'ok' : 'ABOVE TARGET'}`,
     );
-    viaGateway.destroy();
-    direct.destroy();
+    for (const t of targets) t.client.destroy();
   } finally {
-    server?.kill('SIGTERM');
+    for (const child of children) child.kill('SIGTERM');
     await backend.stop().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }

@@ -240,6 +240,10 @@ rgw_ops_log_file_path = $DIR/log/ops.log
 rgw_dynamic_resharding = false
 rgw_crypt_require_ssl = false
 rgw_enable_usage_log = false
+# A deleted object's tail is garbage-collected only after rgw_gc_obj_min_wait (2 h by default), and memstore keeps
+# it in RAM until then: rewriting a large object filled the store and the next write hung. Reclaim within seconds.
+rgw_gc_obj_min_wait = 5
+rgw_gc_processor_period = 5
 EOF
 
   local c=(-c "$conf") t0 t1

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type AuditEvent,
@@ -66,6 +67,33 @@ describe('canonicalJson', () => {
     expect(canonicalJson(left)).toBe(canonicalJson(right));
     expect(canonicalJson(left)).toBe('{"a":"é\\"","z":{"x":[{"p":2,"q":1},3],"y":1}}');
     expect(canonicalJson([2, 1])).not.toBe(canonicalJson([1, 2]));
+  });
+
+  it('keeps the format stored chains were hashed with (the first implementation, kept here as the reference)', () => {
+    const reference = (value: unknown): string => {
+      if (value === null || typeof value !== 'object') return JSON.stringify(value);
+      if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+      const entries = Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${reference(v)}`).join(',')}}`;
+    };
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.string({ unit: 'binary' }),
+        fc.double(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.constant(undefined),
+        fc.array(tie('value')),
+        fc.dictionary(fc.string({ unit: 'binary' }), tie('value')),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(json, (value) => canonicalJson(value) === reference(value)),
+      { seed: 20261203, numRuns: 500 },
+    );
   });
 
   it('renders scalars as JSON', () => {

@@ -40,14 +40,23 @@ export interface ChainedAuditEvent extends AuditEvent {
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** JSON with keys sorted at every level and undefined dropped: the same event always hashes the same. */
+/**
+ * JSON with keys sorted at every level and undefined dropped: the same event always hashes the same. The format is
+ * frozen (stored events are verified against it); it runs once per audited request, hence plain loops.
+ */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  const record = value as Record<string, unknown>;
+  // The default sort compares UTF-16 code units, as JSON canonical forms and the stored chain expect.
+  const keys = Object.keys(record).sort();
+  let out = '';
+  for (const key of keys) {
+    const v = record[key];
+    if (v === undefined) continue;
+    out += `${out === '' ? '' : ','}${JSON.stringify(key)}:${canonicalJson(v)}`;
+  }
+  return `{${out}}`;
 }
 
 /** The event's own content, without its chain fields. */
@@ -56,16 +65,21 @@ export function eventContent(event: AuditEvent | ChainedAuditEvent): AuditEvent 
   return content;
 }
 
+function contentHash(prevHash: string, seq: number, content: AuditEvent): string {
+  return createHash('sha256')
+    .update(`${prevHash}\n${seq}\n${canonicalJson(content)}`, 'utf8')
+    .digest('hex');
+}
+
 /** hash = SHA-256(prevHash, seq, canonical content): editing, deleting or reordering an event breaks the chain. */
 export function chainHash(prevHash: string, seq: number, event: AuditEvent): string {
-  return createHash('sha256')
-    .update(`${prevHash}\n${seq}\n${canonicalJson(eventContent(event))}`, 'utf8')
-    .digest('hex');
+  return contentHash(prevHash, seq, eventContent(event));
 }
 
 export function chain(prev: { seq: number; hash: string }, event: AuditEvent): ChainedAuditEvent {
   const seq = prev.seq + 1;
-  return { ...eventContent(event), seq, prevHash: prev.hash, hash: chainHash(prev.hash, seq, event) };
+  const content = eventContent(event);
+  return { ...content, seq, prevHash: prev.hash, hash: contentHash(prev.hash, seq, content) };
 }
 
 export type ChainVerdict =
