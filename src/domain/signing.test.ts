@@ -251,6 +251,78 @@ describe('planSigning: what is refused', () => {
   });
 });
 
+describe('planSigning: DeleteObjects (POST ?delete, its keys carried in the body)', () => {
+  const uri = 'http://127.0.0.1:7480/data?delete';
+  const body = (...keys: string[]) =>
+    `<?xml version="1.0" encoding="UTF-8"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${keys
+      .map((k) => `<Object><Key>${k}</Key></Object>`)
+      .join('')}<Quiet>true</Quiet></Delete>`;
+  const deletion = (b: string | undefined, headers: Record<string, string[]> = {}): SigningRequest => ({
+    ...req('POST', uri, headers),
+    body: b,
+  });
+
+  it('signs it when every key lies in the scope; the plan names the prefix they share and how many there are', () => {
+    const plan = planSigning(
+      deletion(body('sales/t/data/a.parquet', 'sales/t/data/b.parquet', 'sales/t/metadata/1.json'), {
+        'content-md5': ['abc='],
+      }),
+      RGW,
+      SCOPE,
+    );
+    expect(plan).toMatchObject({
+      operation: 'DeleteObjects',
+      write: true,
+      bucket: 'data',
+      key: 'sales/t/',
+      objects: 3,
+    });
+    expect(plan.query).toEqual([['delete', '']]);
+    expect(plan.headers['content-md5']).toBe('abc=');
+    expect(plan.reusable).toBe(false);
+  });
+
+  const refusals: Array<[string, SigningRequest, Scope, string]> = [
+    ['a key outside the scope', deletion(body('sales/a', 'hr/salaries.csv')), SCOPE, 'signing.outside_scope'],
+    ['a sibling-prefix look-alike', deletion(body('sales-archive/x')), SCOPE, 'signing.outside_scope'],
+    ['a traversal', deletion(body('sales/../hr/x')), SCOPE, 'key.invalid'],
+    ['no body', deletion(undefined), SCOPE, 'signing.invalid_body'],
+    ['malformed XML', deletion('<Delete><Object><Key>sales/a</Key></Delete>'), SCOPE, 'signing.invalid_body'],
+    ['an entity declaration', deletion('<!DOCTYPE d [<!ENTITY e "x">]><Delete/>'), SCOPE, 'signing.invalid_body'],
+    ['another root', deletion('<Remove><Object><Key>sales/a</Key></Object></Remove>'), SCOPE, 'signing.invalid_body'],
+    ['no objects', deletion(body()), SCOPE, 'signing.invalid_body'],
+    ['an object without a key', deletion('<Delete><Object></Object></Delete>'), SCOPE, 'signing.invalid_body'],
+    [
+      'more than 1000 objects',
+      deletion(body(...Array.from({ length: 1001 }, (_, i) => `sales/${i}`))),
+      SCOPE,
+      'signing.invalid_body',
+    ],
+    ['a read-only scope', deletion(body('sales/a')), READ_ONLY, 'signing.method_not_allowed'],
+    [
+      'another bucket-level POST',
+      { ...req('POST', 'http://127.0.0.1:7480/data?cors') },
+      SCOPE,
+      'signing.operation_not_allowed',
+    ],
+  ];
+  for (const [what, request, scope, code] of refusals) {
+    it(`refuses ${what} (${code})`, () => {
+      expect(codeOf(() => planSigning(request, RGW, scope))).toBe(code);
+    });
+  }
+
+  it('names the first key outside the scope in the refusal', () => {
+    try {
+      planSigning(deletion(body('sales/a', 'hr/x')), RGW, SCOPE);
+      expect.unreachable();
+    } catch (e) {
+      if (!isRolegateError(e)) throw e;
+      expect(e.details).toEqual({ method: 'POST', bucket: 'data', key: 'hr/x' });
+    }
+  });
+});
+
 describe('planSigning: properties', () => {
   const segment = fc.oneof(
     fc.constantFrom('..', '.', '', '%2F', '%2e%2e', '%252F', '%5C', 'sales', 'hr', '%00', 'a b', '%E2%80%AE'),

@@ -9,6 +9,7 @@
  * must send: a client that sends anything else gets a signature mismatch from S3.
  */
 import { type ErrorKind, invalidInput, permissionDenied, RolegateError } from '../errors/errors.js';
+import { childText, parseXml } from '../lib/xml.js';
 import type { ConnectionTarget, Scope } from './model.js';
 import { isKeyInScope, relativeKey, resolveListPrefix, resolveObjectKey } from './scope.js';
 
@@ -24,6 +25,8 @@ export interface SigningRequest {
   /** Header name → values, as sent (names in any case). */
   readonly headers: Readonly<Record<string, readonly string[]>>;
   readonly region?: string | undefined;
+  /** The request body, which the protocol carries for DeleteObjects only (the keys to delete are in it). */
+  readonly body?: string | undefined;
 }
 
 /** The S3 operations rolegate signs, named as S3 names them. */
@@ -37,6 +40,7 @@ export type S3Operation =
   | 'CompleteMultipartUpload'
   | 'AbortMultipartUpload'
   | 'DeleteObject'
+  | 'DeleteObjects'
   | 'ListObjects'
   | 'ListObjectsV2'
   | 'ListObjectVersions'
@@ -71,8 +75,13 @@ export interface SigningPlan {
    */
   readonly reusable: boolean;
   readonly bucket: string;
-  /** The full object key, or the full listing prefix of a listing; absent for bucket operations. */
+  /**
+   * The full object key, or the full listing prefix of a listing, or for DeleteObjects the longest prefix its keys
+   * share; absent for bucket operations.
+   */
   readonly key?: string | undefined;
+  /** DeleteObjects: how many objects its body names (each checked against the scope). */
+  readonly objects?: number | undefined;
 }
 
 /** What a refused request touched, for the audit (never a secret: no header values, no query). */
@@ -328,6 +337,7 @@ function operationOf(method: SignableMethod, hasKey: boolean, names: ReadonlySet
     }
   }
   if (method === 'HEAD') return names.size === 0 ? 'HeadBucket' : undefined;
+  if (method === 'POST') return names.size === 1 && has('delete') ? 'DeleteObjects' : undefined;
   if (method !== 'GET') return undefined;
   if (names.size === 1 && has('location')) return 'GetBucketLocation';
   if (has('versions')) return only(LIST_VERSIONS_PARAMS) ? 'ListObjectVersions' : undefined;
@@ -345,6 +355,46 @@ const LISTINGS: ReadonlySet<S3Operation> = new Set([
 
 /** Reads whose signature may be reused for the same URI: they return (part of) one object, and change nothing. */
 const REUSABLE_OPERATIONS: ReadonlySet<S3Operation> = new Set(['GetObject', 'HeadObject']);
+
+/** S3's limit on the objects one DeleteObjects request names. */
+export const MAX_DELETE_OBJECTS = 1000;
+/** Bigger than any 1000-key DeleteObjects body S3 accepts (keys are at most 1024 bytes). */
+export const MAX_SIGNED_BODY_CHARS = 2 * 1024 * 1024;
+
+/** The keys a DeleteObjects body names, as given (full keys in the bucket). */
+function deleteObjectsKeys(body: string | undefined, facts: SigningRefusalFacts): string[] {
+  const bad = (why: string) => invalid('signing.invalid_body', `The DeleteObjects body ${why}.`, facts);
+  if (body === undefined || body === '')
+    throw bad('is missing: it names the objects, which are checked before signing');
+  if (body.length > MAX_SIGNED_BODY_CHARS) throw bad('is too large');
+  let doc: ReturnType<typeof parseXml>;
+  try {
+    doc = parseXml(body);
+  } catch {
+    throw bad('is not well-formed XML');
+  }
+  if (doc.name !== 'Delete') throw bad('must have Delete as its root element');
+  const objects = doc.children.filter((c) => c.name === 'Object');
+  if (objects.length === 0 || objects.length > MAX_DELETE_OBJECTS) {
+    throw bad(`must name 1–${MAX_DELETE_OBJECTS} objects`);
+  }
+  return objects.map((o) => {
+    const key = childText(o, 'Key');
+    if (key === undefined || key === '') throw bad('has an Object without a Key');
+    return key;
+  });
+}
+
+/** The longest prefix every key starts with (code units; a cut surrogate pair is dropped). */
+function commonPrefix(keys: readonly string[]): string {
+  let prefix = keys[0] ?? '';
+  for (const key of keys) {
+    let n = 0;
+    while (n < prefix.length && n < key.length && prefix.charCodeAt(n) === key.charCodeAt(n)) n++;
+    prefix = prefix.slice(0, n);
+  }
+  return /[\uD800-\uDBFF]$/.test(prefix) ? prefix.slice(0, -1) : prefix;
+}
 
 /** How a signing decision is taken beyond the request and the scope. */
 export interface SigningOptions {
@@ -476,6 +526,24 @@ export function planSigning(
     }
     resolveListPrefix(scope, relativeKey(scope, prefix));
   }
+  let objects: number | undefined;
+  if (operation === 'DeleteObjects') {
+    // Every key the body names must lie in the scope, as for a single DeleteObject. Checked as sent, not in NFC:
+    // the body goes to S3 unchanged (only a URI is rewritten into its canonical form), so S3 deletes these bytes.
+    const keys = deleteObjectsKeys(request.body, facts);
+    for (const k of keys) {
+      if (!isKeyInScope(scope, k)) {
+        throw denied('signing.outside_scope', `The key ${JSON.stringify(k)} lies outside this connection's scope.`, {
+          ...facts,
+          key: k,
+        });
+      }
+      resolveObjectKey(scope, relativeKey(scope, k));
+    }
+    key = commonPrefix(keys);
+    facts.key = key;
+    objects = keys.length;
+  }
 
   const checked = signableHeaders(request.headers, parsed.host, facts);
   const reusable = options.reusableReads && REUSABLE_OPERATIONS.has(operation);
@@ -515,6 +583,7 @@ export function planSigning(
     reusable,
     bucket: parsed.bucket,
     key,
+    objects,
   };
 }
 

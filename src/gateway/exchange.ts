@@ -6,12 +6,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
 import type { Principal } from '../domain/model.js';
 import { invalidInput } from '../errors/errors.js';
+import { type XmlElement, xmlDocument } from '../lib/xml.js';
 import type { ObjectHeaders, ObjectMeta } from '../modules/data/objects.service.js';
 import { checksumHeader } from './checksums.js';
 import { MAX_SINGLE_PUT_BYTES, PayloadDecoder, payloadSpecOf } from './payload.js';
 import type { Target } from './router.js';
 import type { ClaimedAuth, SigningContext } from './sigv4.js';
-import { type XmlElement, xmlDocument } from './xml.js';
 
 /** Bodies up to this size are read whole, and verified, before anything is sent to S3. */
 const BUFFERED_BODY_BYTES = 64 * 1024;

@@ -8,13 +8,13 @@
  */
 import type { Principal } from '../domain/model.js';
 import { invalidInput, notFound, permissionDenied } from '../errors/errors.js';
+import { el, optional, type XmlChild } from '../lib/xml.js';
 import type { ObjectListing } from '../modules/data/objects.service.js';
 import type { MountRecord } from '../modules/federation/federation.store.js';
 import { encoderOf, type GatewayMounts, type GatewayServices, MOUNT_BUCKET, maxKeysOf } from './bucket-operations.js';
 import { OBJECT_READ_COALESCING, pumpCoalesced } from './coalesced-pump.js';
 import { conditionsOf, type Exchange, objectResponseHeaders, sendEmpty, sendXml } from './exchange.js';
 import type { Operation } from './router.js';
-import { el, optional, type XmlChild } from './xml.js';
 
 type Handler = (x: Exchange, s: GatewayServices) => Promise<void>;
 

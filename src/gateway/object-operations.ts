@@ -1,5 +1,6 @@
 /** The object-level S3 operations, each a thin call into the objects and multipart services. */
 import { invalidInput } from '../errors/errors.js';
+import { childText, el, optional, parseXml } from '../lib/xml.js';
 import type { GatewayServices } from './bucket-operations.js';
 import { OBJECT_READ_COALESCING, pumpCoalesced } from './coalesced-pump.js';
 import {
@@ -12,7 +13,6 @@ import {
   sendXml,
   smallBody,
 } from './exchange.js';
-import { childText, el, optional, parseXml } from './xml.js';
 
 /** CompleteMultipartUpload lists at most 10 000 parts of ~150 bytes each. */
 const MAX_COMPLETE_BODY = 4 * 1024 * 1024;

@@ -14,6 +14,7 @@ import { invalidInput, isRolegateError, RolegateError, unauthenticated } from '.
 import { s3ErrorOf } from '../errors/s3-error-code.js';
 import type { Clock } from '../lib/clock.js';
 import { type RequestContext, runWithRequestContext } from '../lib/request-context.js';
+import { el, xmlDocument } from '../lib/xml.js';
 import type { AuditTrail } from '../modules/audit/audit-trail.js';
 import type { GatewayKeysService } from '../modules/gateway-keys/gateway-keys.service.js';
 import * as bucketOps from './bucket-operations.js';
@@ -23,7 +24,6 @@ import { mountHandler } from './mount-operations.js';
 import * as objectOps from './object-operations.js';
 import { type Operation, selectOperation, type Target, targetOf } from './router.js';
 import { headerMap, parseAuthentication, parseQuery, verifySignature } from './sigv4.js';
-import { el, xmlDocument } from './xml.js';
 
 export interface S3GatewayDeps extends GatewayServices {
   readonly keys: Pick<GatewayKeysService, 'resolve'>;

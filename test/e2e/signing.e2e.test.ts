@@ -1,4 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: connection templates are literal ${...} placeholders.
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,8 +59,15 @@ async function sign(
   uri: string,
   headers: Record<string, string[]> = {},
   token = rg.tokens.alice,
+  body?: string,
 ): Promise<{ status: number; json: S3SignResponse; code?: string; cacheControl: string | null }> {
-  const res = await rg.api(token, 'POST', signPath(connection), { region: rg.backend.region, method, uri, headers });
+  const res = await rg.api(token, 'POST', signPath(connection), {
+    region: rg.backend.region,
+    method,
+    uri,
+    headers,
+    ...(body === undefined ? {} : { body }),
+  });
   const json = res.json as S3SignResponse & { code?: string };
   for (const [name, values] of Object.entries(json.headers ?? {})) {
     if (name === 'authorization' || name === 'x-amz-security-token') for (const v of values) rg.secrets.add(v);
@@ -118,6 +126,64 @@ describe('remote signing (Iceberg S3 signer protocol) against RGW', () => {
     const res = await send('GET', signed.json);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe(rg.seed.objects['sales/2024/q1.csv']);
+  });
+
+  it('signs a DeleteObjects whose body names only keys in scope (as Iceberg sends it); RGW authenticates it', async () => {
+    const folder = `sales/bulk-${uniqueSuffix()}/`;
+    const keys = [`${folder}data/a.parquet`, `${folder}data/b.parquet`, `${folder}metadata/1.json`];
+    for (const key of keys) {
+      const put = await sign(sig, 'PUT', objectUri(key), { 'Content-Length': ['1'] });
+      expect((await send('PUT', put.json, { 'Content-Length': ['1'] }, 'x')).status).toBe(200);
+    }
+    const xml = (names: readonly string[]) =>
+      `<?xml version="1.0" encoding="UTF-8"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${names
+        .map((k) => `<Object><Key>${k}</Key></Object>`)
+        .join('')}</Delete>`;
+    const body = xml(keys);
+    const headers = {
+      'Content-Type': ['application/xml'],
+      'Content-MD5': [createHash('md5').update(body).digest('base64')],
+    };
+    const deleteUri = `${rg.backend.endpoint}/${rg.seed.bucket}?delete`;
+    const signed = await sign(sig, 'POST', deleteUri, headers, rg.tokens.alice, body);
+    expect(signed.status, JSON.stringify(signed.json)).toBe(200);
+    expect(signed.cacheControl).toBe('no-cache, no-store');
+    // RGW 16 refuses a multi-object delete from a role session scoped to a prefix: its permission check does not
+    // evaluate each key as AWS does (rolegate's own gateway deletes key by key for that reason). Proven here: the
+    // signature holds, since the same answer with its signature altered is a SignatureDoesNotMatch instead.
+    const res = await send('POST', signed.json, headers, body);
+    expect(await res.text()).toContain('<Code>AccessDenied</Code>');
+    const authorization = signed.json.headers.authorization?.[0] ?? '';
+    const altered = authorization.replace(/.$/, (c) => (c === '0' ? '1' : '0'));
+    const tampered = await send(
+      'POST',
+      { ...signed.json, headers: { ...signed.json.headers, authorization: [altered] } },
+      headers,
+      body,
+    );
+    expect(await tampered.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+    for (const key of keys) {
+      const head = await sign(sig, 'HEAD', objectUri(key));
+      expect((await send('HEAD', head.json)).status).toBe(200);
+    }
+
+    // One key outside the scope in the body: refused before anything is signed, whatever else it names.
+    const outside = await sign(sig, 'POST', deleteUri, headers, rg.tokens.alice, xml([keys[0] ?? '', 'marketing/x']));
+    expect(outside.status).toBe(403);
+    expect(outside.code).toBe('signing.outside_scope');
+    const missing = await sign(sig, 'POST', deleteUri, headers);
+    expect(missing.status).toBe(400);
+    expect(missing.code).toBe('signing.invalid_body');
+    const readOnly = await sign(sigRo, 'POST', deleteUri, headers, rg.tokens.alice, body);
+    expect(readOnly.status).toBe(403);
+    expect(readOnly.code).toBe('signing.method_not_allowed');
+
+    const events = await signingEvents(sig);
+    const allowed = events.find((e) => e.details?.operation === 'DeleteObjects' && e.outcome === 'allowed');
+    expect(allowed).toMatchObject({ key: folder, details: { method: 'POST', objects: 3 } });
+    expect(
+      events.some((e) => e.outcome === 'denied' && e.reasonCode === 'signing.outside_scope' && e.key === 'marketing/x'),
+    ).toBe(true);
   });
 
   it('signs PUT, HEAD, a ranged GET, a listing and DELETE; each works against RGW', async () => {

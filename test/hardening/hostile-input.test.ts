@@ -24,7 +24,7 @@ import {
   uriEncode,
   verifySignature,
 } from '../../src/gateway/sigv4.js';
-import { parseXml } from '../../src/gateway/xml.js';
+import { parseXml } from '../../src/lib/xml.js';
 
 /**
  * Hostile input against the pure edges of rolegate: fast-check with a fixed seed, a bounded number of runs and

@@ -56,7 +56,12 @@ export function auditSigning(inner: SigningService, trail: Pick<AuditTrail, 'rec
       outcome: 'allowed',
       durationMs: Math.round(performance.now() - started),
       // A reusable signature may serve further reads of the same object for a while, unseen by rolegate.
-      details: { method: f.method, operation: f.operation, ...(f.reusable ? { reusable: true } : {}) },
+      details: {
+        method: f.method,
+        operation: f.operation,
+        ...(f.reusable ? { reusable: true } : {}),
+        ...(f.objects === undefined ? {} : { objects: f.objects }),
+      },
     });
     return result;
   }

@@ -70,6 +70,7 @@ export function signingRoutes(signing: SigningService) {
           uri: b.uri,
           headers: b.headers,
           region: b.region,
+          body: b.body,
         });
         void reply.header('cache-control', signed.reusable ? 'private' : 'no-cache, no-store');
         return {

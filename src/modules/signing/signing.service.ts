@@ -32,6 +32,8 @@ export interface SigningFacts {
   readonly operation: S3Operation;
   /** The signature may serve repeated reads of the same URI (see {@link SignedRequest.reusable}). */
   readonly reusable?: boolean | undefined;
+  /** DeleteObjects: how many objects it names (`key` is the prefix they share). */
+  readonly objects?: number | undefined;
 }
 
 /** A signed request, as the Iceberg S3 signer protocol answers it. */
@@ -130,6 +132,7 @@ export function createSigningService(deps: SigningServiceDeps) {
           method: plan.method,
           operation: plan.operation,
           reusable: plan.reusable,
+          objects: plan.objects,
         },
       };
     },
