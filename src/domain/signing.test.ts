@@ -355,6 +355,49 @@ describe('planSigning: properties', () => {
       { seed: 20_251_202, numRuns: 500 },
     );
   });
+
+  it('whatever the DeleteObjects body, a signed one names only keys inside the scope', () => {
+    const key = fc
+      .tuple(
+        fc.constantFrom('sales/', 'sales/', 'sales/', 'hr/', 'sales-archive/', '/', ''),
+        fc.array(
+          fc.oneof(
+            { arbitrary: fc.constantFrom('t', 'data', 'part-0.parquet', 'a b', 'é'), weight: 4 },
+            { arbitrary: segment, weight: 1 },
+          ),
+          { maxLength: 4 },
+        ),
+      )
+      .map(([prefix, parts]) => `${prefix}${parts.join('/')}`);
+    const xmlText = (k: string) => k.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+    let signed = 0;
+    fc.assert(
+      fc.property(fc.array(key, { minLength: 1, maxLength: 4 }), fc.boolean(), (keys, cdata) => {
+        const objects = keys
+          .map((k) => `<Object><Key>${cdata ? `<![CDATA[${k}]]>` : xmlText(k)}</Key></Object>`)
+          .join('');
+        let plan: ReturnType<typeof planSigning>;
+        try {
+          plan = planSigning(
+            { ...req('POST', 'http://127.0.0.1:7480/data?delete'), body: `<Delete>${objects}</Delete>` },
+            RGW,
+            SCOPE,
+          );
+        } catch (e) {
+          if (isRolegateError(e)) return;
+          throw e;
+        }
+        // Signed only when every key, as S3 will read it from the body, is under the connection's prefix.
+        expect(keys.every((k) => k.startsWith('sales/') && !k.split('/').includes('..'))).toBe(true);
+        expect(plan.objects).toBe(keys.length);
+        expect(plan.key?.startsWith('sales/')).toBe(true);
+        signed++;
+      }),
+      { seed: 20_261_203, numRuns: 500 },
+    );
+    // The property held over signed bodies, not only over refusals.
+    expect(signed).toBeGreaterThan(25);
+  });
 });
 
 describe('presignExpiry', () => {
