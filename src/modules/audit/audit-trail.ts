@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type AuditEvent, type ChainedAuditEvent, chain } from '../../domain/audit-event.js';
 import { upstreamUnavailable } from '../../errors/errors.js';
 import type { Clock } from '../../lib/clock.js';
+import { uuidV7 } from '../../lib/uuid-v7.js';
 import type { AuditStore } from './audit.store.js';
 import type { AuditSink } from './sinks.js';
 
@@ -72,7 +72,8 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
     }
     head = cursor;
     const events = batch.map((p) => {
-      const e = chain(cursor, { ...p.input, id: randomUUID(), time: new Date(deps.clock.now()).toISOString() });
+      const now = deps.clock.now();
+      const e = chain(cursor, { ...p.input, id: uuidV7(now), time: new Date(now).toISOString() });
       cursor = e;
       return e;
     });
