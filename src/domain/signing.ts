@@ -9,7 +9,7 @@
  * must send: a client that sends anything else gets a signature mismatch from S3.
  */
 import { type ErrorKind, invalidInput, permissionDenied, RolegateError } from '../errors/errors.js';
-import { childText, parseXml } from '../lib/xml.js';
+import { MAX_DELETE_OBJECTS, parseDeleteRequest } from '../lib/xml.js';
 import type { ConnectionTarget, Scope } from './model.js';
 import { isKeyInScope, relativeKey, resolveListPrefix, resolveObjectKey } from './scope.js';
 
@@ -356,8 +356,6 @@ const LISTINGS: ReadonlySet<S3Operation> = new Set([
 /** Reads whose signature may be reused for the same URI: they return (part of) one object, and change nothing. */
 const REUSABLE_OPERATIONS: ReadonlySet<S3Operation> = new Set(['GetObject', 'HeadObject']);
 
-/** S3's limit on the objects one DeleteObjects request names. */
-export const MAX_DELETE_OBJECTS = 1000;
 /** Bigger than any 1000-key DeleteObjects body S3 accepts (keys are at most 1024 bytes). */
 export const MAX_SIGNED_BODY_CHARS = 2 * 1024 * 1024;
 
@@ -367,22 +365,13 @@ function deleteObjectsKeys(body: string | undefined, facts: SigningRefusalFacts)
   if (body === undefined || body === '')
     throw bad('is missing: it names the objects, which are checked before signing');
   if (body.length > MAX_SIGNED_BODY_CHARS) throw bad('is too large');
-  let doc: ReturnType<typeof parseXml>;
   try {
-    doc = parseXml(body);
+    return parseDeleteRequest(body).objects.map((o) => o.key);
   } catch {
-    throw bad('is not well-formed XML');
+    throw bad(
+      `is not a valid Delete document (well-formed XML naming 1–${MAX_DELETE_OBJECTS} objects, each with a Key)`,
+    );
   }
-  if (doc.name !== 'Delete') throw bad('must have Delete as its root element');
-  const objects = doc.children.filter((c) => c.name === 'Object');
-  if (objects.length === 0 || objects.length > MAX_DELETE_OBJECTS) {
-    throw bad(`must name 1–${MAX_DELETE_OBJECTS} objects`);
-  }
-  return objects.map((o) => {
-    const key = childText(o, 'Key');
-    if (key === undefined || key === '') throw bad('has an Object without a Key');
-    return key;
-  });
 }
 
 /** The longest prefix every key starts with (code units; a cut surrogate pair is dropped). */

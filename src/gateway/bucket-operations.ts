@@ -1,7 +1,7 @@
 /** The bucket-level S3 operations: a connection is a bucket; everything runs through the services. */
 import { invalidInput } from '../errors/errors.js';
 import { s3ErrorOf } from '../errors/s3-error-code.js';
-import { childText, el, optional, parseXml, type XmlChild } from '../lib/xml.js';
+import { el, optional, parseDeleteRequest, type XmlChild } from '../lib/xml.js';
 import type { ConnectionsService } from '../modules/connections/connections.service.js';
 import type { MultipartService } from '../modules/data/multipart.service.js';
 import type { ObjectListing, ObjectsService } from '../modules/data/objects.service.js';
@@ -24,7 +24,6 @@ export const MOUNT_BUCKET = 'mnt';
 
 /** DeleteObjects takes at most 1000 keys of at most 1024 bytes: 2 MiB bounds any valid body. */
 const MAX_DELETE_BODY = 2 * 1024 * 1024;
-const MAX_DELETE_KEYS = 1000;
 
 const bucketOf = (x: Exchange): string => x.target.bucket as string;
 
@@ -211,24 +210,15 @@ export async function listMultipartUploads(x: Exchange, s: GatewayServices): Pro
 }
 
 export async function deleteObjects(x: Exchange, s: GatewayServices): Promise<void> {
-  const doc = parseXml((await smallBody(x, MAX_DELETE_BODY)).toString('utf8'));
-  if (doc.name !== 'Delete') throw invalidInput('gateway.malformed_xml', 'The root element must be Delete');
-  const objects = doc.children.filter((c) => c.name === 'Object');
-  if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) {
-    throw invalidInput('gateway.malformed_xml', `Delete must name 1–${MAX_DELETE_KEYS} objects`);
+  const request = parseDeleteRequest((await smallBody(x, MAX_DELETE_BODY)).toString('utf8'));
+  if (request.objects.some((o) => o.versionId !== undefined)) {
+    throw invalidInput(
+      'gateway.not_implemented',
+      'Deleting object versions is not implemented by the rolegate S3 gateway',
+    );
   }
-  const keys = objects.map((o) => {
-    const key = childText(o, 'Key');
-    if (key === undefined || key === '') throw invalidInput('gateway.malformed_xml', 'Every Object must have a Key');
-    if (childText(o, 'VersionId') !== undefined) {
-      throw invalidInput(
-        'gateway.not_implemented',
-        'Deleting object versions is not implemented by the rolegate S3 gateway',
-      );
-    }
-    return key;
-  });
-  const quiet = childText(doc, 'Quiet')?.trim() === 'true';
+  const keys = request.objects.map((o) => o.key);
+  const quiet = request.quiet;
   const result = await s.objects.deleteMany(x.principal, bucketOf(x), keys);
   sendXml(
     x,

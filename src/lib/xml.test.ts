@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isRolegateError } from '../errors/errors.js';
-import { childText, el, escapeXml, optional, parseXml, xmlDocument } from './xml.js';
+import { childText, el, escapeXml, optional, parseDeleteRequest, parseXml, xmlDocument } from './xml.js';
 
 const code = (fn: () => unknown) => {
   try {
@@ -71,5 +71,31 @@ describe('parsing XML', () => {
     ['deep nesting', `${'<a>'.repeat(20)}${'</a>'.repeat(20)}`],
   ])('refuses %s', (_what, source) => {
     expect(code(() => parseXml(source))).toBe('gateway.malformed_xml');
+  });
+});
+
+describe('parseDeleteRequest', () => {
+  it('gives the objects as named (keys unchanged, versions kept) and the Quiet flag', () => {
+    const body =
+      '<?xml version="1.0"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet> true </Quiet>' +
+      '<Object><Key>a &amp; b/ü</Key></Object><Object><Key><![CDATA[c<d]]></Key><VersionId>v1</VersionId></Object></Delete>';
+    expect(parseDeleteRequest(body)).toEqual({
+      objects: [
+        { key: 'a & b/ü', versionId: undefined },
+        { key: 'c<d', versionId: 'v1' },
+      ],
+      quiet: true,
+    });
+    expect(parseDeleteRequest('<Delete><Object><Key>k</Key></Object></Delete>').quiet).toBe(false);
+  });
+
+  it.each([
+    ['another root', '<Remove><Object><Key>k</Key></Object></Remove>'],
+    ['no objects', '<Delete><Quiet>true</Quiet></Delete>'],
+    ['an object without a key', '<Delete><Object><VersionId>v</VersionId></Object></Delete>'],
+    ['an empty key', '<Delete><Object><Key></Key></Object></Delete>'],
+    ['1001 objects', `<Delete>${'<Object><Key>k</Key></Object>'.repeat(1001)}</Delete>`],
+  ])('refuses %s', (_what, source) => {
+    expect(code(() => parseDeleteRequest(source))).toBe('gateway.malformed_xml');
   });
 });

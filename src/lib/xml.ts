@@ -187,3 +187,33 @@ function localName(name: string): string {
 export function childText(element: ParsedElement, name: string): string | undefined {
   return element.children.find((c) => c.name === name)?.text;
 }
+
+/** S3's limit on the objects one DeleteObjects request names. */
+export const MAX_DELETE_OBJECTS = 1000;
+
+/** A DeleteObjects request body: the objects it names, as given, and whether the answer lists only failures. */
+export interface DeleteRequest {
+  readonly objects: ReadonlyArray<{ readonly key: string; readonly versionId?: string | undefined }>;
+  readonly quiet: boolean;
+}
+
+/**
+ * Parses a DeleteObjects body (`<Delete><Object><Key>…</Key></Object>…<Quiet>…</Quiet></Delete>`): 1–1000 objects,
+ * each with a non-empty key. Throws `gateway.malformed_xml` otherwise.
+ */
+export function parseDeleteRequest(source: string): DeleteRequest {
+  const doc = parseXml(source);
+  if (doc.name !== 'Delete') throw malformed('the root element must be Delete');
+  const objects = doc.children.filter((c) => c.name === 'Object');
+  if (objects.length === 0 || objects.length > MAX_DELETE_OBJECTS) {
+    throw malformed(`Delete must name 1–${MAX_DELETE_OBJECTS} objects`);
+  }
+  return {
+    objects: objects.map((o) => {
+      const key = childText(o, 'Key');
+      if (key === undefined || key === '') throw malformed('every Object must have a Key');
+      return { key, versionId: childText(o, 'VersionId') };
+    }),
+    quiet: childText(doc, 'Quiet')?.trim() === 'true',
+  };
+}
