@@ -183,7 +183,8 @@ try {
     await writer.send(new PutObjectCommand({ Bucket: seed.bucket, Key: keys[i], Body: randomBytes(size) }));
   }
 
-  const fastPathGet = (key: string, size: number) => async () => {
+  /** A fast-path GET: signed here with the vended credentials (what an SDK does), sent straight to RGW. */
+  const directGet = async (key: string, extra: Record<string, string> = {}): Promise<Response> => {
     const path = `/${seed.bucket}/${key}`;
     const signed = await local.sign({
       method: 'GET',
@@ -192,9 +193,12 @@ try {
       port: Number(endpoint.port),
       path,
       query: {},
-      headers: { host: endpoint.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      headers: { host: endpoint.host, ...extra, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
     });
-    await drain(await fetch(`${backend.endpoint}${path}`, { headers: signed.headers }), size);
+    return fetch(`${backend.endpoint}${path}`, { headers: signed.headers });
+  };
+  const fastPathGet = (key: string, size: number) => async () => {
+    await drain(await directGet(key), size);
   };
   interface SignerAnswer {
     uri: string;
@@ -267,18 +271,9 @@ try {
   const ranges = fileRanges(fileSize, rangesPerFile);
   const rangeHeader = (r: { start: number; end: number }) => `bytes=${r.start}-${r.end}`;
   const fastPathFile = async (file: number) => {
-    const path = `/${seed.bucket}/${fileKeys[file % files]}`;
+    const key = fileKeys[file % files] ?? '';
     for (const r of ranges) {
-      const signed = await local.sign({
-        method: 'GET',
-        protocol: endpoint.protocol,
-        hostname: endpoint.hostname,
-        port: Number(endpoint.port),
-        path,
-        query: {},
-        headers: { host: endpoint.host, range: rangeHeader(r), 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
-      });
-      await drain(await fetch(`${backend.endpoint}${path}`, { headers: signed.headers }), r.end - r.start + 1, 206);
+      await drain(await directGet(key, { range: rangeHeader(r) }), r.end - r.start + 1, 206);
     }
   };
   /** One signing client's cache (per round, so each round starts cold): method + region + URI → answer. */

@@ -9,7 +9,7 @@
  * must send: a client that sends anything else gets a signature mismatch from S3.
  */
 import { type ErrorKind, invalidInput, permissionDenied, RolegateError } from '../errors/errors.js';
-import { MAX_DELETE_OBJECTS, parseDeleteRequest } from '../lib/xml.js';
+import { MAX_DELETE_BODY_BYTES, MAX_DELETE_OBJECTS, parseDeleteRequest } from '../lib/xml.js';
 import type { ConnectionTarget, Scope } from './model.js';
 import { isKeyInScope, relativeKey, resolveListPrefix, resolveObjectKey } from './scope.js';
 
@@ -356,15 +356,13 @@ const LISTINGS: ReadonlySet<S3Operation> = new Set([
 /** Reads whose signature may be reused for the same URI: they return (part of) one object, and change nothing. */
 const REUSABLE_OPERATIONS: ReadonlySet<S3Operation> = new Set(['GetObject', 'HeadObject']);
 
-/** Bigger than any 1000-key DeleteObjects body S3 accepts (keys are at most 1024 bytes). */
-export const MAX_SIGNED_BODY_CHARS = 2 * 1024 * 1024;
-
 /** The keys a DeleteObjects body names, as given (full keys in the bucket). */
 function deleteObjectsKeys(body: string | undefined, facts: SigningRefusalFacts): string[] {
   const bad = (why: string) => invalid('signing.invalid_body', `The DeleteObjects body ${why}.`, facts);
   if (body === undefined || body === '')
     throw bad('is missing: it names the objects, which are checked before signing');
-  if (body.length > MAX_SIGNED_BODY_CHARS) throw bad('is too large');
+  // A string's length in UTF-16 units never exceeds its UTF-8 size, so this refuses no body S3 would accept.
+  if (body.length > MAX_DELETE_BODY_BYTES) throw bad('is too large');
   try {
     return parseDeleteRequest(body).objects.map((o) => o.key);
   } catch {

@@ -1,7 +1,7 @@
 /** The bucket-level S3 operations: a connection is a bucket; everything runs through the services. */
 import { invalidInput } from '../errors/errors.js';
 import { s3ErrorOf } from '../errors/s3-error-code.js';
-import { el, optional, parseDeleteRequest, type XmlChild } from '../lib/xml.js';
+import { el, MAX_DELETE_BODY_BYTES, optional, parseDeleteRequest, type XmlChild } from '../lib/xml.js';
 import type { ConnectionsService } from '../modules/connections/connections.service.js';
 import type { MultipartService } from '../modules/data/multipart.service.js';
 import type { ObjectListing, ObjectsService } from '../modules/data/objects.service.js';
@@ -21,9 +21,6 @@ export type GatewayMounts = Pick<MountsService, 'visibleTo' | 'open'>;
 
 /** The bucket the mounts a user can see appear under; it shadows a connection of that name in the gateway. */
 export const MOUNT_BUCKET = 'mnt';
-
-/** DeleteObjects takes at most 1000 keys of at most 1024 bytes: 2 MiB bounds any valid body. */
-const MAX_DELETE_BODY = 2 * 1024 * 1024;
 
 const bucketOf = (x: Exchange): string => x.target.bucket as string;
 
@@ -210,7 +207,7 @@ export async function listMultipartUploads(x: Exchange, s: GatewayServices): Pro
 }
 
 export async function deleteObjects(x: Exchange, s: GatewayServices): Promise<void> {
-  const request = parseDeleteRequest((await smallBody(x, MAX_DELETE_BODY)).toString('utf8'));
+  const request = parseDeleteRequest((await smallBody(x, MAX_DELETE_BODY_BYTES)).toString('utf8'));
   if (request.objects.some((o) => o.versionId !== undefined)) {
     throw invalidInput(
       'gateway.not_implemented',

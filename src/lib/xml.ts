@@ -190,6 +190,8 @@ export function childText(element: ParsedElement, name: string): string | undefi
 
 /** S3's limit on the objects one DeleteObjects request names. */
 export const MAX_DELETE_OBJECTS = 1000;
+/** DeleteObjects takes at most 1000 keys of at most 1024 bytes: 2 MiB bounds any valid body. */
+export const MAX_DELETE_BODY_BYTES = 2 * 1024 * 1024;
 
 /** A DeleteObjects request body: the objects it names, as given, and whether the answer lists only failures. */
 export interface DeleteRequest {

@@ -1,7 +1,12 @@
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: connection templates are literal ${...} placeholders.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3SignResponse } from '../../src/modules/signing/signing.routes.js';
-import { findLeaks, startTestRolegate, type TestRolegate, uniqueSuffix } from '../harness/rolegate.js';
+import {
+  findLeaks,
+  salesConnectionBody,
+  startTestRolegate,
+  type TestRolegate,
+  uniqueSuffix,
+} from '../harness/rolegate.js';
 
 /** `signing.reusableReads: false`: every object read is signed alone, over all its headers, and never cacheable. */
 let rg: TestRolegate;
@@ -10,18 +15,12 @@ let connection: string;
 beforeAll(async () => {
   rg = await startTestRolegate({ config: { signing: { reusableReads: false } } });
   connection = `sig-${uniqueSuffix()}`;
-  const res = await rg.api(rg.tokens.admin, 'POST', '/api/connections', {
-    name: connection,
-    bucket: rg.seed.bucket,
-    path: 'sales/',
-    region: rg.backend.region,
-    endpoint: rg.backend.endpoint,
-    forcePathStyle: true,
-    credentials: { mode: 'assume-role', roleArn: '${adminProperty:salesRole}', durationSeconds: 3600 },
-    usableBy: 'everyone',
-    signingAllowedBy: 'everyone',
-    allowedRoles: ['arn:aws:iam:::role/*'],
-  });
+  const res = await rg.api(
+    rg.tokens.admin,
+    'POST',
+    '/api/connections',
+    salesConnectionBody(rg, { name: connection, signingAllowedBy: 'everyone' }),
+  );
   expect(res.status, res.text).toBe(201);
 });
 

@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEventResponse } from '../../src/modules/audit/audit.routes.js';
 import type { PresignResponse, S3SignResponse } from '../../src/modules/signing/signing.routes.js';
 import { cleanEnv, type RealClients, realClients, requireBuiltCli, run, runCli } from '../harness/cli.js';
-import { findLeaks, startTestRolegate, type TestRolegate, uniqueSuffix } from '../harness/rolegate.js';
+import {
+  findLeaks,
+  salesConnectionBody,
+  startTestRolegate,
+  type TestRolegate,
+  uniqueSuffix,
+} from '../harness/rolegate.js';
 
 let rg: TestRolegate;
 let clients: RealClients;
@@ -27,21 +33,11 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rolegate-signing-'));
   const suffix = uniqueSuffix();
   [sig, sigRo, noSig] = [`sig-${suffix}`, `sigro-${suffix}`, `nosig-${suffix}`];
-  const base = {
-    bucket: rg.seed.bucket,
-    path: 'sales/',
-    region: rg.backend.region,
-    endpoint: rg.backend.endpoint,
-    forcePathStyle: true,
-    credentials: { mode: 'assume-role', roleArn: '${adminProperty:salesRole}', durationSeconds: 3600 },
-    usableBy: 'everyone',
-    allowedRoles: ['arn:aws:iam:::role/*'],
-  };
   for (const body of [
-    { ...base, name: sig, detailsReadableBy: 'everyone', signingAllowedBy: 'everyone' },
-    { ...base, name: sigRo, readOnly: true, signingAllowedBy: 'everyone' },
-    { ...base, name: noSig, detailsReadableBy: 'everyone' },
-  ]) {
+    { name: sig, detailsReadableBy: 'everyone', signingAllowedBy: 'everyone' },
+    { name: sigRo, readOnly: true, signingAllowedBy: 'everyone' },
+    { name: noSig, detailsReadableBy: 'everyone' },
+  ].map((fields) => salesConnectionBody(rg, fields))) {
     const res = await rg.api(rg.tokens.admin, 'POST', '/api/connections', body);
     expect(res.status, res.text).toBe(201);
   }

@@ -18,7 +18,7 @@ import {
   gatewayS3Client,
   startGatewayRig,
 } from '../harness/gateway.js';
-import type { TestRolegate } from '../harness/rolegate.js';
+import { salesConnectionBody, type TestRolegate } from '../harness/rolegate.js';
 
 /**
  * The authorization matrix: every registered HTTP route × every kind of caller, with the expected status (and
@@ -102,18 +102,7 @@ async function aliceToken(): Promise<string> {
   return (res.json as { id: string }).id;
 }
 
-const connectionBody = () => ({
-  name: unique('matrix-c'),
-  bucket: rg.seed.bucket,
-  path: 'sales/',
-  region: rg.backend.region,
-  endpoint: rg.backend.endpoint,
-  forcePathStyle: true,
-  credentials: { mode: 'assume-role', roleArn: '${adminProperty:salesRole}', durationSeconds: 3600 },
-  usableBy: 'everyone',
-  detailsReadableBy: 'everyone',
-  allowedRoles: ['arn:aws:iam:::role/*'],
-});
+const connectionBody = () => salesConnectionBody(rg, { name: unique('matrix-c'), detailsReadableBy: 'everyone' });
 
 /** Every route, keyed `METHOD /path/template` exactly as Fastify registered it. */
 const ROUTES: Record<string, RouteCase> = {

@@ -49,6 +49,24 @@ export function uniqueSuffix(): string {
 }
 
 /**
+ * The body of an assume-role connection on the seeded bucket's `sales/`, role `${adminProperty:salesRole}`, usable by
+ * everyone; `fields` adds or overrides the rest (name, who may read details or sign, read-only …).
+ */
+export function salesConnectionBody(rg: TestRolegate, fields: Record<string, unknown>): Record<string, unknown> {
+  return {
+    bucket: rg.seed.bucket,
+    path: 'sales/',
+    region: rg.backend.region,
+    endpoint: rg.backend.endpoint,
+    forcePathStyle: true,
+    credentials: { mode: 'assume-role', roleArn: '${adminProperty:salesRole}', durationSeconds: 3600 },
+    usableBy: 'everyone',
+    allowedRoles: ['arn:aws:iam:::role/*'],
+    ...fields,
+  };
+}
+
+/**
  * Starts a real rolegate (own SQLite store and vault key in a temp dir) over the shared RGW, seeded with
  * the demo data in a bucket of its own and provisioned with the demo users and connections.
  * Master credentials come from the process environment, as in production.

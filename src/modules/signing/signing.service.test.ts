@@ -46,7 +46,7 @@ function rig(options: { expiresInMs?: number; failAudit?: boolean; reusableReads
   const events: AuditInput[] = [];
   const session = (scope: RoleSession['scope']): RoleSession => ({
     credentials: {
-      accessKeyId: 'ASIAEXAMPLEEXAMPLE01',
+      accessKeyId: 'RGSESSIONKEYID000001',
       secretAccessKey: 'secret-of-the-role-session',
       sessionToken: 'token-of-the-role-session',
       expiration: new Date(NOW + (options.expiresInMs ?? 3_600_000)),
