@@ -54,9 +54,22 @@ export function canonicalJson(value: unknown): string {
   for (const key of keys) {
     const v = record[key];
     if (v === undefined) continue;
-    out += `${out === '' ? '' : ','}${JSON.stringify(key)}:${canonicalJson(v)}`;
+    // Most values of an event are flat: stringified here, without a call per value.
+    const json = v === null || typeof v !== 'object' ? JSON.stringify(v) : canonicalJson(v);
+    out += out === '' ? `${quotedKey(key)}:${json}` : `,${quotedKey(key)}:${json}`;
   }
   return `{${out}}`;
+}
+
+/** Event field names recur in every event: each is quoted once (bounded, in case keys were ever unbounded). */
+const QUOTED_KEYS = new Map<string, string>();
+function quotedKey(key: string): string {
+  let quoted = QUOTED_KEYS.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (QUOTED_KEYS.size < 1024) QUOTED_KEYS.set(key, quoted);
+  }
+  return quoted;
 }
 
 /** The event's own content, without its chain fields. */
@@ -65,21 +78,34 @@ export function eventContent(event: AuditEvent | ChainedAuditEvent): AuditEvent 
   return content;
 }
 
-function contentHash(prevHash: string, seq: number, content: AuditEvent): string {
-  return createHash('sha256')
-    .update(`${prevHash}\n${seq}\n${canonicalJson(content)}`, 'utf8')
-    .digest('hex');
+function hashOf(prevHash: string, seq: number, contentJson: string): string {
+  return createHash('sha256').update(`${prevHash}\n${seq}\n${contentJson}`, 'utf8').digest('hex');
 }
 
 /** hash = SHA-256(prevHash, seq, canonical content): editing, deleting or reordering an event breaks the chain. */
 export function chainHash(prevHash: string, seq: number, event: AuditEvent): string {
-  return contentHash(prevHash, seq, eventContent(event));
+  return hashOf(prevHash, seq, canonicalJson(eventContent(event)));
 }
+
+/** The canonical content of each event chained by this process, hashed once and stored as is. */
+const CONTENT_JSON = new WeakMap<ChainedAuditEvent, string>();
 
 export function chain(prev: { seq: number; hash: string }, event: AuditEvent): ChainedAuditEvent {
   const seq = prev.seq + 1;
-  const content = eventContent(event);
-  return { ...content, seq, prevHash: prev.hash, hash: contentHash(prev.hash, seq, content) };
+  const content = 'hash' in event ? eventContent(event) : event;
+  const json = canonicalJson(content);
+  const chained: ChainedAuditEvent = Object.assign({}, content, {
+    seq,
+    prevHash: prev.hash,
+    hash: hashOf(prev.hash, seq, json),
+  });
+  CONTENT_JSON.set(chained, json);
+  return chained;
+}
+
+/** The event's content as JSON, the canonical form its hash covers (what the database stores). */
+export function contentJsonOf(event: ChainedAuditEvent): string {
+  return CONTENT_JSON.get(event) ?? canonicalJson(eventContent(event));
 }
 
 export type ChainVerdict =

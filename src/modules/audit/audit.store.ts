@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { type Db, dialectOf, sqliteHandleOf } from '../../db/connect.js';
 import { startSqliteAppendThread } from '../../db/sqlite-append-thread.js';
-import { type AuditEvent, type ChainedAuditEvent, GENESIS_HASH } from '../../domain/audit-event.js';
+import { type AuditEvent, type ChainedAuditEvent, contentJsonOf, GENESIS_HASH } from '../../domain/audit-event.js';
 
 export interface AuditQuery {
   readonly actor?: string | undefined;
@@ -119,9 +119,8 @@ export function createAuditStore(db: Db): AuditStore {
       : undefined;
 
   const toRow = (e: ChainedAuditEvent) => {
-    const { seq, prevHash, hash, ...content } = e;
     return {
-      seq,
+      seq: e.seq,
       id: e.id,
       time: e.time,
       actor: e.actor ?? null,
@@ -130,9 +129,9 @@ export function createAuditStore(db: Db): AuditStore {
       outcome: e.outcome,
       session_name: e.sessionName ?? null,
       object_key: e.key ?? null,
-      event: JSON.stringify(content),
-      prev_hash: prevHash,
-      hash,
+      event: contentJsonOf(e),
+      prev_hash: e.prevHash,
+      hash: e.hash,
     };
   };
   // SQLite: one prepared statement run in one transaction per batch (every credential and data request appends),

@@ -27,6 +27,18 @@ export function requestFacts(actor: Principal | undefined): Partial<AuditInput> 
 }
 
 /**
+ * An event's fields with the request-scoped facts added (`fields` win). `Object.assign`, not
+ * `{ ...requestFacts(actor), ...fields }`: Node 20's V8 adds properties after a spread on a slow path, which
+ * cost about 2 µs per event — more than the SHA-256 that chains it.
+ */
+export function withRequestFacts<T extends Partial<AuditInput>>(
+  actor: Principal | undefined,
+  fields: T,
+): Partial<AuditInput> & T {
+  return Object.assign(requestFacts(actor), fields);
+}
+
+/**
  * Wraps the credentials service — the decide → obtain step every credential and data request goes
  * through — so that each decision is recorded once, allowed or denied, before anything is handed out.
  * Fail-closed: when the trail cannot record an allowed decision, the caller gets the audit error instead.
@@ -41,27 +53,29 @@ export function auditCredentials(inner: CredentialsService, trail: Pick<AuditTra
       try {
         issued = await inner.issue(...args);
       } catch (error) {
-        await trail.record({
-          ...requestFacts(actor),
-          action: 'credentials.issue',
-          connection,
-          ...outcomeOf(error),
-          durationMs: Math.round(performance.now() - started),
-        });
+        await trail.record(
+          withRequestFacts(actor, {
+            action: 'credentials.issue',
+            connection,
+            ...outcomeOf(error),
+            durationMs: Math.round(performance.now() - started),
+          }),
+        );
         throw error;
       }
-      await trail.record({
-        ...requestFacts(actor),
-        action: 'credentials.issue',
-        connection,
-        roleArn: issued.roleArn,
-        sessionName: issued.sessionName,
-        accessKeyId: issued.accessKeyId,
-        bucket: issued.bucket,
-        key: issued.prefix,
-        outcome: 'allowed',
-        durationMs: Math.round(performance.now() - started),
-      });
+      await trail.record(
+        withRequestFacts(actor, {
+          action: 'credentials.issue',
+          connection,
+          roleArn: issued.roleArn,
+          sessionName: issued.sessionName,
+          accessKeyId: issued.accessKeyId,
+          bucket: issued.bucket,
+          key: issued.prefix,
+          outcome: 'allowed',
+          durationMs: Math.round(performance.now() - started),
+        }),
+      );
       return issued;
     },
 
@@ -73,13 +87,14 @@ export function auditCredentials(inner: CredentialsService, trail: Pick<AuditTra
       try {
         result = await inner.sessionForData(...args);
       } catch (error) {
-        await trail.record({
-          ...requestFacts(actor),
-          action,
-          connection,
-          ...outcomeOf(error),
-          durationMs: Math.round(performance.now() - started),
-        });
+        await trail.record(
+          withRequestFacts(actor, {
+            action,
+            connection,
+            ...outcomeOf(error),
+            durationMs: Math.round(performance.now() - started),
+          }),
+        );
         throw error;
       }
       const { session, scope } = result;
@@ -90,14 +105,19 @@ export function auditCredentials(inner: CredentialsService, trail: Pick<AuditTra
         accessKeyId: session.credentials.accessKeyId,
         bucket: scope.bucket,
       };
-      await trail.record({
-        ...requestFacts(actor),
-        action,
-        ...facts,
-        key: scope.prefix,
-        outcome: 'allowed',
-        durationMs: Math.round(performance.now() - started),
-      });
+      await trail.record(
+        withRequestFacts(actor, {
+          action,
+          connection,
+          roleArn: facts.roleArn,
+          sessionName: facts.sessionName,
+          accessKeyId: facts.accessKeyId,
+          bucket: facts.bucket,
+          key: scope.prefix,
+          outcome: 'allowed',
+          durationMs: Math.round(performance.now() - started),
+        }),
+      );
       const ctx = currentRequestContext();
       if (ctx !== undefined) ctx.decision = facts;
       return result;

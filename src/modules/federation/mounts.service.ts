@@ -3,7 +3,7 @@ import { isRoleArn } from '../../domain/role-arn.js';
 import { invalidInput, notFound } from '../../errors/errors.js';
 import type { Clock } from '../../lib/clock.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
-import { outcomeOf, requestFacts } from '../audit/audited-credentials.js';
+import { outcomeOf, withRequestFacts } from '../audit/audited-credentials.js';
 import type { ConnectionsService } from '../connections/connections.service.js';
 import type { DataService, Listing, ObjectStream } from '../data/data.service.js';
 import { requireAdmin } from '../identity/identity.service.js';
@@ -66,7 +66,7 @@ export function createMountsService(deps: MountsServiceDeps) {
   async function resolve(actor: Principal, path: string): Promise<{ mount: MountRecord; rest: string }> {
     const clean = path.replace(/^\/+/, '');
     const started = performance.now();
-    const facts = { ...requestFacts(actor), action: 'mount.resolve', details: { path: clean.slice(0, 256) } };
+    const facts = withRequestFacts(actor, { action: 'mount.resolve', details: { path: clean.slice(0, 256) } });
     try {
       const all = await visibleTo(actor);
       const match = all

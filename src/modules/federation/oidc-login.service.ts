@@ -5,7 +5,7 @@ import { permissionDenied, unauthenticated } from '../../errors/errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { TtlCache } from '../../lib/ttl-cache.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
-import { outcomeOf, requestFacts } from '../audit/audited-credentials.js';
+import { outcomeOf, withRequestFacts } from '../audit/audited-credentials.js';
 import type { IdentityService } from '../identity/identity.service.js';
 import type { FederationStore } from './federation.store.js';
 import type { OidcStore } from './oidc.store.js';
@@ -106,12 +106,11 @@ export function createOidcLoginService(deps: OidcLoginServiceDeps) {
 
   async function audited(channel: LoginChannel, run: () => Promise<OidcLogin>): Promise<OidcLogin> {
     const started = performance.now();
-    const base = {
-      ...requestFacts(undefined),
+    const base = withRequestFacts(undefined, {
       action: 'auth.login',
       authMethod: 'oidc',
       details: { provider: config.providerName, channel },
-    };
+    });
     let login: OidcLogin;
     try {
       login = await run();

@@ -6,7 +6,7 @@ import { permissionDenied, unauthenticated } from '../../errors/errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { TtlCache } from '../../lib/ttl-cache.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
-import { outcomeOf, requestFacts } from '../audit/audited-credentials.js';
+import { outcomeOf, withRequestFacts } from '../audit/audited-credentials.js';
 import type { IdentityService } from '../identity/identity.service.js';
 import type { FederationStore } from './federation.store.js';
 import type { OidcStore } from './oidc.store.js';
@@ -209,12 +209,11 @@ export function createSamlLoginService(deps: SamlLoginServiceDeps) {
     /** Consumes the IdP's response (HTTP-POST binding): a rolegate session, or a refusal with its reason. */
     async consume(samlResponse: string | undefined): Promise<OidcLogin> {
       const started = performance.now();
-      const base = {
-        ...requestFacts(undefined),
+      const base = withRequestFacts(undefined, {
         action: 'auth.login',
         authMethod: 'saml',
         details: { provider: config.providerName, channel: 'browser' },
-      };
+      });
       let login: OidcLogin;
       try {
         if (samlResponse === undefined || samlResponse === '') {

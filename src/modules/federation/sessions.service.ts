@@ -5,7 +5,7 @@ import { invalidInput, notFound, permissionDenied, unauthenticated } from '../..
 import type { Clock } from '../../lib/clock.js';
 import { hashToken, randomId } from '../../lib/tokens.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
-import { outcomeOf, requestFacts } from '../audit/audited-credentials.js';
+import { outcomeOf, withRequestFacts } from '../audit/audited-credentials.js';
 import type { IdentityService } from '../identity/identity.service.js';
 import type { FederationStore, SessionRecord } from './federation.store.js';
 
@@ -82,7 +82,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     run: () => Promise<T>,
   ): Promise<T> {
     const started = performance.now();
-    const base = { ...requestFacts(actor), action, roleArn: facts.roleArn, details: facts.details };
+    const base = withRequestFacts(actor, { action, roleArn: facts.roleArn, details: facts.details });
     let result: T;
     try {
       result = await run();

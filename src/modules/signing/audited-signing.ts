@@ -1,6 +1,6 @@
 import { RolegateError } from '../../errors/errors.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
-import { outcomeOf, requestFacts } from '../audit/audited-credentials.js';
+import { outcomeOf, withRequestFacts } from '../audit/audited-credentials.js';
 import type { SigningFacts, SigningService } from './signing.service.js';
 
 /** The non-secret facts a refusal carries (the domain puts method, bucket and key in its details). */
@@ -33,36 +33,38 @@ export function auditSigning(inner: SigningService, trail: Pick<AuditTrail, 'rec
     try {
       result = await run();
     } catch (error) {
-      await trail.record({
-        ...requestFacts(actor),
-        action,
-        connection,
-        ...refusalFacts(error),
-        ...outcomeOf(error),
-        durationMs: Math.round(performance.now() - started),
-      });
+      await trail.record(
+        withRequestFacts(actor, {
+          action,
+          connection,
+          ...refusalFacts(error),
+          ...outcomeOf(error),
+          durationMs: Math.round(performance.now() - started),
+        }),
+      );
       throw error;
     }
     const f = result.facts;
-    await trail.record({
-      ...requestFacts(actor),
-      action,
-      connection,
-      roleArn: f.roleArn,
-      sessionName: f.sessionName,
-      accessKeyId: f.accessKeyId,
-      bucket: f.bucket,
-      key: f.key,
-      outcome: 'allowed',
-      durationMs: Math.round(performance.now() - started),
-      // A reusable signature may serve further reads of the same object for a while, unseen by rolegate.
-      details: {
-        method: f.method,
-        operation: f.operation,
-        ...(f.reusable ? { reusable: true } : {}),
-        ...(f.objects === undefined ? {} : { objects: f.objects }),
-      },
-    });
+    await trail.record(
+      withRequestFacts(actor, {
+        action,
+        connection,
+        roleArn: f.roleArn,
+        sessionName: f.sessionName,
+        accessKeyId: f.accessKeyId,
+        bucket: f.bucket,
+        key: f.key,
+        outcome: 'allowed',
+        durationMs: Math.round(performance.now() - started),
+        // A reusable signature may serve further reads of the same object for a while, unseen by rolegate.
+        details: {
+          method: f.method,
+          operation: f.operation,
+          ...(f.reusable ? { reusable: true } : {}),
+          ...(f.objects === undefined ? {} : { objects: f.objects }),
+        },
+      }),
+    );
     return result;
   }
 
