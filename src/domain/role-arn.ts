@@ -2,6 +2,7 @@
  * IAM role ARNs as accepted by AWS STS and by Ceph RGW (which leaves the account empty).
  */
 import { invalidInput } from '../errors/errors.js';
+import { memoized } from '../lib/memoized.js';
 
 /** AWS partitions rolegate talks to. */
 export type AwsPartition = 'aws' | 'aws-cn' | 'aws-us-gov';
@@ -29,7 +30,10 @@ function isPartition(s: string): s is AwsPartition {
   return PARTITIONS.includes(s);
 }
 
-function check(arn: string): Check {
+/** Every credential request checks its resolved role ARN, which is nearly always one seen before. */
+const check = memoized(checkUncached);
+
+function checkUncached(arn: string): Check {
   const fail = (problem: string): Check => ({ ok: false, problem });
   if (arn.length > MAX_ROLE_ARN_CHARS) return fail(`it is longer than ${MAX_ROLE_ARN_CHARS} characters`);
   const [prefix, partition, service, region, account, ...rest] = arn.split(':');

@@ -3,6 +3,7 @@
  * assumed-role ARN, so it is derived deterministically from the rendered template.
  */
 import { createHash } from 'node:crypto';
+import { memoized } from '../lib/memoized.js';
 
 /** STS limits on RoleSessionName. */
 export const MIN_SESSION_NAME_CHARS = 2;
@@ -18,7 +19,9 @@ const DISALLOWED = /[^\w+=,.@-]/;
  * shorter than 2 is padded with `-`. A name longer than 64 is cut and suffixed with `-` and the first
  * 8 hex digits of sha256(raw), so long names that differ only past the cut stay distinct.
  */
-export function toSessionName(raw: string): string {
+export const toSessionName: (raw: string) => string = memoized(toSessionNameUncached);
+
+function toSessionNameUncached(raw: string): string {
   let name = '';
   for (const ch of raw) name += DISALLOWED.test(ch) ? '-' : ch;
   if (name.length < MIN_SESSION_NAME_CHARS) return name.padEnd(MIN_SESSION_NAME_CHARS, '-');

@@ -3,6 +3,7 @@
  * substituted values are appended as plain text, so a value can never smuggle in another placeholder.
  */
 import { invalidInput, permissionDenied } from '../errors/errors.js';
+import { memoized } from '../lib/memoized.js';
 
 /** What a template may be rendered against. `adminProperties` are set by an admin on the user. */
 export interface TemplateContext {
@@ -56,7 +57,9 @@ function parseVariable(body: string, at: number): TemplatePart {
  * @throws RolegateError `template.invalid` on unknown variables, an unterminated or nested `${`, an empty
  *   name, or a template longer than {@link MAX_TEMPLATE_CHARS}. A `$` not followed by `{` is literal.
  */
-export function parseTemplate(template: string): TemplatePart[] {
+export const parseTemplate: (template: string) => readonly TemplatePart[] = memoized(parseUncached);
+
+function parseUncached(template: string): readonly TemplatePart[] {
   if (template.length > MAX_TEMPLATE_CHARS) {
     invalid(`template is ${template.length} characters, the limit is ${MAX_TEMPLATE_CHARS}`);
   }

@@ -16,7 +16,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Principal } from '../domain/model.js';
-import { runWithRequestContext } from '../lib/request-context.js';
+import { type RequestContext, runWithRequestContext } from '../lib/request-context.js';
 import { bearerToken } from './auth.js';
 import { handleError } from './error-handler.js';
 import { webAssets } from './web-assets.js';
@@ -77,51 +77,71 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
   app.decorateRequest('principal', undefined);
   // Everything after this hook (auth, handler, services, audit) sees the request's context.
   app.decorateRequest('requestContext', undefined);
-  app.addHook('onRequest', (request, _reply, done) => {
-    const userAgent = request.headers['user-agent'];
-    request.requestContext = { requestId: request.id, sourceIp: request.ip, userAgent, transport: 'api' };
-    runWithRequestContext(request.requestContext, done);
-  });
-  app.addHook('onRequest', async (request, reply) => {
+  const observe = deps.observe;
+  // One hook per phase, each callback-style: every async hook costs a promise per request, and these run on
+  // every request the server answers.
+  app.addHook('onRequest', (request, reply, done) => {
+    const context: RequestContext = {
+      requestId: request.id,
+      sourceIp: request.ip,
+      userAgent: request.headers['user-agent'],
+      transport: 'api',
+    };
+    request.requestContext = context;
     void reply.header('x-request-id', request.id);
-    if (!request.url.startsWith('/api/')) return;
-    const token = bearerToken(request);
-    if (token !== undefined) {
-      request.principal = await deps.authenticate(token);
-      const ctx = request.requestContext;
-      if (ctx !== undefined) {
-        ctx.actor = request.principal.username;
-        ctx.authMethod = 'token';
+    // Everything after this (auth, handler, services, audit) sees the request's context.
+    runWithRequestContext(context, () => {
+      const token = request.url.startsWith('/api/') ? bearerToken(request) : undefined;
+      if (token === undefined) {
+        observe?.onRequest(request, reply);
+        done();
+        return;
       }
-    }
+      deps.authenticate(token).then((principal) => {
+        request.principal = principal;
+        context.actor = principal.username;
+        context.authMethod = 'token';
+        try {
+          observe?.onRequest(request, reply);
+        } catch (error) {
+          done(error as Error);
+          return;
+        }
+        done();
+      }, done);
+    });
   });
-  if (deps.observe !== undefined) {
-    const observe = deps.observe;
-    app.addHook('onRequest', async (request, reply) => observe.onRequest(request, reply));
-    app.addHook('onResponse', async (request, reply) => observe.onResponse(request, reply));
-  }
   // An answer held in memory is sent only once its operation event is recorded, so a caller who got the answer
   // finds the event (an admin change, then a search of the trail). A streamed answer (an object read) is recorded
   // when it has ended, with the bytes it moved.
   const recordedBeforeSend = new WeakSet<FastifyRequest>();
-  const recordOperation = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const action = request.routeOptions.config.audit;
-    if (action === undefined || deps.auditResponse === undefined) return;
+  const recordOperation = async (request: FastifyRequest, reply: FastifyReply, action: string): Promise<void> => {
     try {
-      await deps.auditResponse(request, reply, action);
+      await deps.auditResponse?.(request, reply, action);
     } catch (err) {
       // The operation has happened; the decision before it was recorded fail-closed. Say so loudly.
       request.log.error({ err, action }, 'could not record the audit event of a completed operation');
     }
   };
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (isStream(payload)) return payload;
+  const auditedAction = (request: FastifyRequest): string | undefined =>
+    deps.auditResponse === undefined ? undefined : request.routeOptions.config.audit;
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const action = auditedAction(request);
+    if (action === undefined || isStream(payload)) {
+      done(null, payload);
+      return;
+    }
     recordedBeforeSend.add(request);
-    await recordOperation(request, reply);
-    return payload;
+    void recordOperation(request, reply, action).then(() => done(null, payload));
   });
-  app.addHook('onResponse', async (request, reply) => {
-    if (!recordedBeforeSend.has(request)) await recordOperation(request, reply);
+  app.addHook('onResponse', (request, reply, done) => {
+    observe?.onResponse(request, reply);
+    const action = auditedAction(request);
+    if (action === undefined || recordedBeforeSend.has(request)) {
+      done();
+      return;
+    }
+    void recordOperation(request, reply, action).then(() => done());
   });
 
   await app.register(swagger, {

@@ -65,3 +65,26 @@ describe('LruMap', () => {
     expect(one.get('b')).toBe(2);
   });
 });
+
+describe('LruMap eviction under reads', () => {
+  it('keeps every entry that was read since the last eviction, and still stays bounded', () => {
+    const m = new LruMap<number, number>(4);
+    for (let i = 0; i < 4; i++) m.set(i, i);
+    m.get(0);
+    m.get(2);
+    m.set(4, 4);
+    m.set(5, 5);
+    expect([0, 1, 2, 3, 4, 5].filter((k) => m.get(k) !== undefined)).toEqual([0, 2, 4, 5]);
+    expect(m.size).toBe(4);
+  });
+
+  it('evicts even when every entry was read (one full sweep at most)', () => {
+    const m = new LruMap<number, number>(3);
+    for (let i = 0; i < 3; i++) m.set(i, i);
+    for (let i = 0; i < 3; i++) m.get(i);
+    m.set(3, 3);
+    expect(m.size).toBe(3);
+    expect(m.get(3)).toBe(3);
+    expect(m.get(0)).toBeUndefined();
+  });
+});

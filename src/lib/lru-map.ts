@@ -1,6 +1,16 @@
-/** A Map bounded to `maxEntries`, evicting the least recently used entry. */
+interface Slot<V> {
+  value: V;
+  /** Read since it was last given a second chance. */
+  used: boolean;
+}
+
+/**
+ * A Map bounded to `maxEntries`, evicting a least recently used entry. Recency is kept the CLOCK way (second
+ * chance): a read only marks its entry, and eviction moves marked entries to the back instead of dropping them.
+ * A read that re-inserted its entry to keep strict order cost two Map writes on every cached request.
+ */
 export class LruMap<K, V> {
-  readonly #entries = new Map<K, V>();
+  readonly #slots = new Map<K, Slot<V>>();
   readonly #maxEntries: number;
 
   constructor(maxEntries: number) {
@@ -9,44 +19,43 @@ export class LruMap<K, V> {
   }
 
   get(key: K): V | undefined {
-    const value = this.#entries.get(key);
-    if (value === undefined) return undefined;
-    this.#entries.delete(key);
-    this.#entries.set(key, value);
-    return value;
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return undefined;
+    slot.used = true;
+    return slot.value;
   }
 
   set(key: K, value: V): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, value);
-    if (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    this.#slots.delete(key);
+    this.#slots.set(key, { value, used: false });
+    while (this.#slots.size > this.#maxEntries) {
+      const oldest = this.#slots.entries().next();
+      if (oldest.done === true) return;
+      const [oldestKey, slot] = oldest.value;
+      this.#slots.delete(oldestKey);
+      // The entry just set is never the one evicted; a marked one gets its second chance.
+      if (slot.used || oldestKey === key) {
+        slot.used = false;
+        this.#slots.set(oldestKey, slot);
+      }
     }
   }
 
   delete(key: K): boolean {
-    return this.#entries.delete(key);
+    return this.#slots.delete(key);
   }
 
   /** Removes every entry whose key matches. */
   deleteWhere(predicate: (key: K) => boolean): number {
-    let removed = 0;
-    for (const key of [...this.#entries.keys()]) {
-      if (predicate(key)) {
-        this.#entries.delete(key);
-        removed++;
-      }
-    }
-    return removed;
+    return this.deleteWhereEntry((key) => predicate(key));
   }
 
   /** Removes every entry for which `predicate(key, value)` holds. */
   deleteWhereEntry(predicate: (key: K, value: V) => boolean): number {
     let removed = 0;
-    for (const [key, value] of [...this.#entries]) {
-      if (predicate(key, value)) {
-        this.#entries.delete(key);
+    for (const [key, slot] of [...this.#slots]) {
+      if (predicate(key, slot.value)) {
+        this.#slots.delete(key);
         removed++;
       }
     }
@@ -54,6 +63,6 @@ export class LruMap<K, V> {
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#slots.size;
   }
 }
