@@ -1,7 +1,7 @@
 /**
  * Benchmark of remote signing against the fast path, in one run over one local RGW: GETs of the same objects, each
  * sent straight to RGW, either signed by rolegate first or signed locally with credentials vended once (what an SDK
- * does on the fast path). Both use the same HTTP client (fetch) with the same concurrency; modes alternate per round.
+ * does on the fast path). Both use the same lean keep-alive HTTP client (bench/lib/http-client.ts) with the same concurrency; modes alternate per round.
  * Two workloads, each printing req/s and MiB/s of both and the ratio:
  * - whole-object GETs, one POST to the Iceberg-compatible signer per request (the worst case);
  * - a query engine's reads: each reader takes a file and reads it as `--ranges` ranged GETs, and the signing client
@@ -25,6 +25,7 @@ import { parseConfig } from '../src/config/load.js';
 import { provisionDemo } from '../src/demo/demo-scenario.js';
 import { pickFreePort, startLocalBackend } from '../src/demo/local-backend.js';
 import { seedDemo } from '../src/demo/seed.js';
+import { BenchHttpClient, type HttpAnswer } from './lib/http-client.js';
 
 const TARGET_RATIO = 0.9;
 const MiB = 1024 * 1024;
@@ -86,10 +87,9 @@ async function timed(total: number, fn: () => Promise<void>): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-async function drain(res: Response, expected: number, status = 200): Promise<void> {
-  const body = new Uint8Array(await res.arrayBuffer());
-  if (res.status !== status || body.byteLength !== expected)
-    throw new Error(`GET answered ${res.status}, ${body.byteLength} bytes`);
+function expectBody(res: HttpAnswer, expected: number, status = 200): void {
+  if (res.status !== status || res.body.byteLength !== expected)
+    throw new Error(`GET answered ${res.status}, ${res.body.byteLength} bytes`);
 }
 
 /** `readers` in parallel, each reading whole files (`readFile`) until `total` files are read; the seconds taken. */
@@ -120,6 +120,8 @@ function fileRanges(size: number, count: number): Array<{ start: number; end: nu
 
 const dir = await mkdtemp(join(tmpdir(), 'rolegate-bench-signing-'));
 const backend = await startLocalBackend({ dir: join(dir, 's3'), port: await pickFreePort() });
+// One socket per request in flight, to rolegate and to RGW alike.
+const http = new BenchHttpClient(concurrency);
 try {
   process.env.AWS_ACCESS_KEY_ID = backend.master.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = backend.master.secretAccessKey;
@@ -184,7 +186,7 @@ try {
   }
 
   /** A fast-path GET: signed here with the vended credentials (what an SDK does), sent straight to RGW. */
-  const directGet = async (key: string, extra: Record<string, string> = {}): Promise<Response> => {
+  const directGet = async (key: string, extra: Record<string, string> = {}): Promise<HttpAnswer> => {
     const path = `/${seed.bucket}/${key}`;
     const signed = await local.sign({
       method: 'GET',
@@ -195,10 +197,10 @@ try {
       query: {},
       headers: { host: endpoint.host, ...extra, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
     });
-    return fetch(`${backend.endpoint}${path}`, { headers: signed.headers });
+    return http.send(`${backend.endpoint}${path}`, { headers: signed.headers });
   };
   const fastPathGet = (key: string, size: number) => async () => {
-    await drain(await directGet(key), size);
+    expectBody(await directGet(key), size);
   };
   interface SignerAnswer {
     uri: string;
@@ -206,7 +208,7 @@ try {
     cacheable: boolean;
   }
   const sign = async (key: string, headers: Record<string, string[]>): Promise<SignerAnswer> => {
-    const res = await fetch(`${url}/api/connections/bench-sign/iceberg/v1/aws/s3/sign`, {
+    const res = await http.send(`${url}/api/connections/bench-sign/iceberg/v1/aws/s3/sign`, {
       method: 'POST',
       headers: { authorization: `Bearer ${tokens.alice}`, 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -217,16 +219,16 @@ try {
       }),
     });
     if (res.status !== 200) throw new Error(`sign answered ${res.status}`);
-    const answer = (await res.json()) as { uri: string; headers: Record<string, string[]> };
+    const answer = JSON.parse(res.body.toString('utf8')) as { uri: string; headers: Record<string, string[]> };
     return {
       uri: answer.uri,
       headers: Object.fromEntries(Object.entries(answer.headers).map(([n, v]) => [n, v.join(', ')])),
-      cacheable: res.headers.get('cache-control') === 'private',
+      cacheable: res.headers['cache-control'] === 'private',
     };
   };
   const signedGet = (key: string, size: number) => async () => {
     const answer = await sign(key, {});
-    await drain(await fetch(answer.uri, { headers: answer.headers }), size);
+    expectBody(await http.send(answer.uri, { headers: answer.headers }), size);
   };
 
   console.log(
@@ -273,7 +275,7 @@ try {
   const fastPathFile = async (file: number) => {
     const key = fileKeys[file % files] ?? '';
     for (const r of ranges) {
-      await drain(await directGet(key, { range: rangeHeader(r) }), r.end - r.start + 1, 206);
+      expectBody(await directGet(key, { range: rangeHeader(r) }), r.end - r.start + 1, 206);
     }
   };
   /** One signing client's cache (per round, so each round starts cold): method + region + URI → answer. */
@@ -292,8 +294,8 @@ try {
           answer = { answer: fresh, until: performance.now() + SIGNER_CACHE_MS };
           if (fresh.cacheable) cache.set(cacheKey, answer);
         }
-        const res = await fetch(answer.answer.uri, { headers: { ...answer.answer.headers, range } });
-        await drain(res, r.end - r.start + 1, 206);
+        const res = await http.send(answer.answer.uri, { headers: { ...answer.answer.headers, range } });
+        expectBody(res, r.end - r.start + 1, 206);
       }
     };
     return { readFile, signings: () => signings };
@@ -330,6 +332,7 @@ try {
   writer.destroy();
   await app.close();
 } finally {
+  http.close();
   await backend.stop().catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
 }

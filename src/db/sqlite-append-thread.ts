@@ -21,6 +21,8 @@ export interface SqliteAppendThreadOptions {
   /** One INSERT with named parameters (`@column`), run once per row. */
   readonly sql: string;
   readonly busyTimeoutMs?: number;
+  /** False when a checkpoint thread runs (see sqlite-checkpointer.ts): the appends' commits then never checkpoint. */
+  readonly autoCheckpoint?: boolean;
 }
 
 interface Reply {
@@ -64,6 +66,7 @@ export function startSqliteAppendThread(options: SqliteAppendThreadOptions): Sql
         file: options.file,
         sql: options.sql,
         busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+        autoCheckpoint: options.autoCheckpoint ?? true,
       },
     });
     w.unref();

@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 
-/** @typedef {{ modulePath: string, file: string, sql: string, busyTimeoutMs: number }} AppendWorkerData */
+/** @typedef {{ modulePath: string, file: string, sql: string, busyTimeoutMs: number, autoCheckpoint: boolean }} AppendWorkerData */
 /** @typedef {{ id: number, rows: Record<string, unknown>[] }} AppendRequest */
 
 const data = /** @type {AppendWorkerData} */ (workerData);
@@ -17,6 +17,7 @@ const db = new Database(data.file, { fileMustExist: true });
 // Per-connection settings: the same durability as the main connection (WAL, no fsync per commit).
 db.pragma('synchronous = NORMAL');
 db.pragma(`busy_timeout = ${Math.trunc(data.busyTimeoutMs)}`);
+if (!data.autoCheckpoint) db.pragma('wal_autocheckpoint = 0');
 const insert = db.prepare(data.sql);
 const insertAll = db.transaction((/** @type {Record<string, unknown>[]} */ rows) => {
   for (const row of rows) insert.run(row);

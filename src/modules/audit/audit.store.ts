@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { type Db, dialectOf, sqliteHandleOf } from '../../db/connect.js';
 import { startSqliteAppendThread } from '../../db/sqlite-append-thread.js';
+import { startSqliteCheckpointer } from '../../db/sqlite-checkpointer.js';
 import { type AuditEvent, type ChainedAuditEvent, contentJsonOf, GENESIS_HASH } from '../../domain/audit-event.js';
 
 export interface AuditQuery {
@@ -138,8 +139,12 @@ export function createAuditStore(db: Db): AuditStore {
   // from a thread of its own for a database file, so that neither the inserts nor the WAL checkpoints they
   // trigger hold up the event loop. An in-memory database is only visible to its own connection: inline there.
   const sqlite = sqliteHandleOf(db);
-  const appendThread =
-    sqlite === undefined || sqlite.memory ? undefined : startSqliteAppendThread({ file: sqlite.name, sql: INSERT_SQL });
+  const onFile = sqlite !== undefined && !sqlite.memory;
+  // The appends' commits do not checkpoint: a thread of its own does (see sqlite-checkpointer.ts).
+  const checkpointer = onFile ? startSqliteCheckpointer({ main: sqlite }) : undefined;
+  const appendThread = onFile
+    ? startSqliteAppendThread({ file: sqlite.name, sql: INSERT_SQL, autoCheckpoint: checkpointer === undefined })
+    : undefined;
   const insertOne = sqlite?.memory === true ? sqlite.prepare(INSERT_SQL) : undefined;
   const insertInline =
     sqlite === undefined || insertOne === undefined
@@ -178,6 +183,7 @@ export function createAuditStore(db: Db): AuditStore {
     anchor,
     async close() {
       await appendThread?.close();
+      await checkpointer?.close();
     },
     async search(q) {
       let query = db.selectFrom('audit_events').select(COLUMNS);
