@@ -61,6 +61,8 @@ export function startSqliteCheckpointer(options: SqliteCheckpointerOptions): Sql
         ? Promise.resolve()
         : new Promise<void>((resolve) => {
             worker.once('exit', () => resolve());
+            // Unreferenced, a thread being waited for would let the process end before its caller goes on.
+            worker.ref();
             worker.postMessage('close');
           });
       return closing;
