@@ -4,10 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type SqliteAppendThread, startSqliteAppendThread } from './sqlite-append-thread.js';
 import { type SqliteCheckpointer, startSqliteCheckpointer } from './sqlite-checkpointer.js';
 
-const SQL = 'insert into t (n, label) values (@n, @label)';
 /** Enough rows to pass SQLite's default autocheckpoint (1000 pages of 4 KiB) several times over. */
 const ROWS = 6000;
 const label = 'x'.repeat(2000);
@@ -16,14 +14,19 @@ describe('the SQLite checkpoint thread', () => {
   let dir: string;
   let file: string;
   let main: SqliteDatabase.Database;
-  let thread: SqliteAppendThread | undefined;
   let checkpointer: SqliteCheckpointer | undefined;
   const dbBytes = () => statSync(file).size;
   const walBytes = () => statSync(`${file}-wal`).size;
 
+  /** Commits the rows on the main connection, 100 per transaction, yielding between them as a server does. */
   async function appendRows(): Promise<void> {
+    const insert = main.prepare('insert into t (n, label) values (?, ?)');
+    const batch = main.transaction((from: number) => {
+      for (let n = from; n < from + 100; n++) insert.run(n, label);
+    });
     for (let i = 0; i < ROWS; i += 100) {
-      await thread?.append(Array.from({ length: 100 }, (_, k) => ({ n: i + k, label })));
+      batch(i);
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
@@ -35,9 +38,7 @@ describe('the SQLite checkpoint thread', () => {
     main.exec('create table t (n integer primary key, label text not null)');
   });
   afterEach(async () => {
-    await thread?.close();
     await checkpointer?.close();
-    thread = undefined;
     checkpointer = undefined;
     main.close();
     await rm(dir, { recursive: true, force: true });
@@ -45,10 +46,8 @@ describe('the SQLite checkpoint thread', () => {
 
   it('leaves checkpoints to no commit while it runs: the rows stay in the WAL until it copies them', async () => {
     checkpointer = startSqliteCheckpointer({ main, everyMs: 60_000 });
-    thread = startSqliteAppendThread({ file, sql: SQL, autoCheckpoint: false });
     const before = dbBytes();
     await appendRows();
-    main.prepare('insert into t (n, label) values (?, ?)').run(ROWS, 'from the main connection');
     // No commit copied anything into the database file; the WAL holds all ~12 MB.
     expect(dbBytes()).toBe(before);
     expect(walBytes()).toBeGreaterThan(ROWS * label.length);
@@ -57,7 +56,6 @@ describe('the SQLite checkpoint thread', () => {
 
   it('copies the WAL into the database on its own thread, and hands checkpoints back when it stops', async () => {
     checkpointer = startSqliteCheckpointer({ main, everyMs: 20 });
-    thread = startSqliteAppendThread({ file, sql: SQL, autoCheckpoint: false });
     await appendRows();
     const deadline = Date.now() + 10_000;
     // Checkpoints also ran while rows were still coming in; wait for one after the last.

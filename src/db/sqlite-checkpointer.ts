@@ -6,7 +6,8 @@ import type SqliteDatabase from 'better-sqlite3';
  * Checkpoints a WAL-mode SQLite file from a thread of its own, and turns off the checkpoints commits would
  * otherwise run. A checkpoint copies the WAL into the database and fsyncs both; run inside a commit (SQLite's
  * default, every 1000 pages) it held an audit batch, and every request waiting on it, for up to 7 ms: the whole
- * p99 of cached credential issuance. PASSIVE checkpoints never block writers, so commits stay sub-millisecond.
+ * p99 of cached credential issuance. PASSIVE checkpoints never block writers, so commits stay sub-millisecond
+ * and never wait on the disk, on whichever thread they run.
  */
 export interface SqliteCheckpointer {
   /** WAL frames the last checkpoint found and copied (0 before the first one). */

@@ -15,7 +15,7 @@ let offset = POOL_BYTES;
 /**
  * A UUID version 7 (RFC 9562): the Unix time in milliseconds in the first 48 bits, then 74 random bits. Ids made
  * later sort later, so an index over them grows at its right edge: for the audit trail's unique event id that cut
- * the append thread's cost per row by about a third against random (v4) ids, which land on a random index page each.
+ * the insert's cost per row by about a third against random (v4) ids, which land on a random index page each.
  */
 export function uuidV7(nowMs: number): string {
   if (offset + RANDOM_BYTES_PER_ID > POOL_BYTES) {

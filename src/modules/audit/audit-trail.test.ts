@@ -112,6 +112,25 @@ describe('createAuditTrail', () => {
     expect(store.calls).toBe(1);
   });
 
+  it('with an inline sink, writes the events of one event-loop turn as one batch', async () => {
+    class InlineSink extends RecordingSink {
+      readonly inline = true;
+    }
+    const sink = new InlineSink('inline');
+    const plain = new RecordingSink('plain');
+    const { trail } = setup({ sinks: [sink] });
+    const { trail: eager } = setup({ sinks: [plain] });
+
+    // Recorded one by one within a turn, as a server's requests are: each record() alone would start a batch.
+    const recorded = await Promise.all(Array.from({ length: 8 }, (_, i) => trail.record(input(i))));
+    await Promise.all(Array.from({ length: 8 }, (_, i) => eager.record(input(i))));
+
+    expect(sink.batches.map((b) => b.length)).toEqual([8]);
+    expect(sink.events).toEqual(recorded);
+    // A sink that waits on I/O needs no window: the first event goes at once, the rest queue behind it.
+    expect(plain.batches.map((b) => b.length)).toEqual([1, 7]);
+  });
+
   it('continues the chain across batches recorded at different times', async () => {
     const sink = new RecordingSink();
     const { trail } = setup({ sinks: [sink] });

@@ -124,13 +124,17 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
     }
   }
 
+  // A sink that writes inline (SQLite) lets no event queue up while it writes, so group commit needs a window:
+  // the events of one event-loop turn are written together at its end. Sinks that wait on I/O need none.
+  const holdToTurnEnd = deps.sinks.some((sink) => sink.inline === true);
+
   function kick(): void {
     if (draining !== undefined) return;
     draining = (async () => {
       try {
-        // Group commit without waiting for a batch to fill: the first event goes at once, and those that arrive
-        // while it is being written go out together next. (Holding every event to the end of the event-loop turn
-        // instead made requests and their answers move in lockstep waves, with the server idle in between.)
+        // Group commit without waiting for a batch to fill: the first event goes at once (or at the end of its
+        // turn), and those that arrive while it is being written go out together next.
+        if (holdToTurnEnd) await new Promise<void>((resolve) => setImmediate(resolve));
         await drain();
       } finally {
         draining = undefined;

@@ -47,7 +47,7 @@ async function lines(path: string): Promise<ChainedAuditEvent[]> {
 describe('databaseSink', () => {
   it('appends every event of the batch in order', async () => {
     const appended: ChainedAuditEvent[] = [];
-    const sink = databaseSink({ append: async (batch) => void appended.push(...batch) });
+    const sink = databaseSink({ appendsInline: false, append: async (batch) => void appended.push(...batch) });
     const batch = events(3);
     await sink.write(batch);
     expect(appended).toEqual(batch);
@@ -56,6 +56,7 @@ describe('databaseSink', () => {
 
   it('fails the batch when an append fails', async () => {
     const sink = databaseSink({
+      appendsInline: false,
       append: async () => {
         throw new Error('constraint');
       },

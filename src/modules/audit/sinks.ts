@@ -6,12 +6,18 @@ import type { AuditStore } from './audit.store.js';
 /** Somewhere audit events are written. A batch is accepted only when the whole batch was written. */
 export interface AuditSink {
   readonly name: string;
+  /**
+   * Writes without waiting on I/O (SQLite): no event can queue up while a batch is written, so the trail holds a
+   * turn's events and writes them together.
+   */
+  readonly inline?: boolean;
   write(events: readonly ChainedAuditEvent[]): Promise<void>;
 }
 
-export function databaseSink(store: Pick<AuditStore, 'append'>): AuditSink {
+export function databaseSink(store: Pick<AuditStore, 'append' | 'appendsInline'>): AuditSink {
   return {
     name: 'database',
+    inline: store.appendsInline,
     async write(events) {
       await store.append(events);
     },
@@ -80,7 +86,7 @@ export type AuditSinkConfig =
 /** The configured sinks, in order. */
 export function buildAuditSinks(
   configs: readonly AuditSinkConfig[],
-  store: Pick<AuditStore, 'append'>,
+  store: Pick<AuditStore, 'append' | 'appendsInline'>,
   timeoutMs: number,
 ): AuditSink[] {
   return configs.map((c): AuditSink => {

@@ -128,6 +128,7 @@ export function measuredSts(inner: StsGateway, metrics: Pick<Metrics, 'stsCalls'
 export function measuredSink(inner: AuditSink, metrics: Pick<Metrics, 'auditWrites' | 'auditDuration'>): AuditSink {
   return {
     name: inner.name,
+    inline: inner.inline,
     async write(events) {
       const sink = inner.name.split(':')[0] ?? inner.name;
       const end = metrics.auditDuration.startTimer({ sink });
