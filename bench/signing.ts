@@ -11,8 +11,9 @@
  *   npm run bench:signing -- [--sizes 4096,1048576,8388608] [--requests 600] [--concurrency 8] [--rounds 3]
  *                            [--files 32] [--file-size 4194304] [--ranges 8]
  *
- * Starts a dedicated local RGW and an in-process rolegate; deletes what it wrote.
+ * Starts a dedicated local RGW and rolegate in a process of its own (bench/lib/signing-server.ts); deletes what it wrote.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,12 +21,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { createApp } from '../src/app.js';
-import { parseConfig } from '../src/config/load.js';
-import { provisionDemo } from '../src/demo/demo-scenario.js';
 import { pickFreePort, startLocalBackend } from '../src/demo/local-backend.js';
-import { seedDemo } from '../src/demo/seed.js';
 import { BenchHttpClient, type HttpAnswer } from './lib/http-client.js';
+import type { SigningServerFacts } from './lib/signing-server.js';
 
 const TARGET_RATIO = 0.9;
 const MiB = 1024 * 1024;
@@ -118,45 +116,42 @@ function fileRanges(size: number, count: number): Array<{ start: number; end: nu
   return footer === undefined ? ranges : [footer, ...ranges];
 }
 
+/** Starts rolegate in its own process over the backend and waits for the facts it prints. */
+async function startSigningServer(envJson: string): Promise<{ child: ChildProcess; facts: SigningServerFacts }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'lib', 'signing-server.js')], {
+    env: { ...process.env, BENCH_BACKEND_ENV: envJson },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const facts = await new Promise<SigningServerFacts>((resolve, reject) => {
+    let buffered = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      buffered += d.toString('utf8');
+      const nl = buffered.indexOf('\n');
+      if (nl >= 0) resolve(JSON.parse(buffered.slice(0, nl)) as SigningServerFacts);
+    });
+    child.once('exit', (code) => reject(new Error(`signing server exited with ${code}`)));
+  });
+  return { child, facts };
+}
+
+async function stopSigningServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 const dir = await mkdtemp(join(tmpdir(), 'rolegate-bench-signing-'));
 const backend = await startLocalBackend({ dir: join(dir, 's3'), port: await pickFreePort() });
 // One socket per request in flight, to rolegate and to RGW alike.
 const http = new BenchHttpClient(concurrency);
+let server: ChildProcess | undefined;
 try {
-  process.env.AWS_ACCESS_KEY_ID = backend.master.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = backend.master.secretAccessKey;
-  process.env.AWS_REGION = backend.region;
-  const seed = await seedDemo(backend, { bucket: 'bench-signing', roleNamePrefix: 'bench-signing-' });
-  const app = await createApp({
-    config: parseConfig({ dataDir: join(dir, 'state'), server: { port: 0 }, log: { level: 'warn' } }),
-    env: { ROLEGATE_SECRET_KEY: randomBytes(32).toString('hex') },
-  });
-  const url = await app.http.listen({ host: '127.0.0.1', port: 0 });
-  const tokens = await provisionDemo(app.services, backend, seed);
-  const admin = await app.services.identity.authenticate(tokens.admin);
-  await app.services.connections.create(admin, {
-    name: 'bench-sign',
-    description: '',
-    bucket: seed.bucket,
-    path: 'sales/',
-    region: backend.region,
-    endpoint: backend.endpoint,
-    forcePathStyle: true,
-    useBucketRegion: false,
-    readOnly: false,
-    credentials: {
-      mode: 'assume-role',
-      roleArn: '${adminProperty:salesRole}',
-      durationSeconds: 3600,
-      master: 'environment',
-    },
-    usableBy: 'everyone',
-    detailsReadableBy: 'everyone',
-    signingAllowedBy: 'everyone',
-    allowedRoles: ['arn:aws:iam:::role/*'],
-  });
-  const alice = await app.services.identity.authenticate(tokens.alice);
-  const vended = await app.services.credentials.issue(alice, 'bench-sign');
+  const started = await startSigningServer(join(dir, 's3', 'env.json'));
+  server = started.child;
+  const { url, bucket, vended } = started.facts;
+  const token = started.facts.token;
+  const seed = { bucket };
   const local = new SignatureV4({
     credentials: {
       accessKeyId: vended.accessKeyId,
@@ -210,7 +205,7 @@ try {
   const sign = async (key: string, headers: Record<string, string[]>): Promise<SignerAnswer> => {
     const res = await http.send(`${url}/api/connections/bench-sign/iceberg/v1/aws/s3/sign`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${tokens.alice}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({
         region: backend.region,
         method: 'GET',
@@ -330,9 +325,9 @@ try {
     await writer.send(new DeleteObjectCommand({ Bucket: seed.bucket, Key: key }));
   }
   writer.destroy();
-  await app.close();
 } finally {
   http.close();
+  if (server !== undefined) await stopSigningServer(server);
   await backend.stop().catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
 }
