@@ -10,7 +10,7 @@
  *
  * Starts a dedicated local RGW (memstore sized for the object) and deletes what it wrote.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { pickFreePort, startLocalBackend } from '../src/demo/local-backend.js';
+import { startBenchChild, stopBenchChild } from './lib/bench-child.js';
 
 const TARGET_RATIO = 0.8;
 const TARGET_RSS_MIB = 64;
@@ -117,30 +118,6 @@ async function measured(pid: number, middle: number | undefined, fn: () => Promi
   };
 }
 
-/** Starts `bench/lib/<script>` in a process of its own; resolves with the JSON line it prints once ready. */
-async function startChild<T>(
-  script: string,
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-  profileDir: string | undefined,
-): Promise<{ child: ChildProcess; facts: T }> {
-  const profiling = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  const child = spawn(process.execPath, [...profiling, join(import.meta.dirname, 'lib', script), ...args], {
-    env: { ...process.env, ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const facts = await new Promise<T>((resolve, reject) => {
-    let buffered = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      const nl = buffered.indexOf('\n');
-      if (nl >= 0) resolve(JSON.parse(buffered.slice(0, nl)) as T);
-    });
-    child.once('exit', (code) => reject(new Error(`bench/lib/${script} exited with ${code}`)));
-  });
-  return { child, facts };
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
@@ -163,14 +140,14 @@ async function main(): Promise<void> {
   const backend = await startLocalBackend({ dir: join(dir, 's3'), port: await pickFreePort() });
   const children: ChildProcess[] = [];
   try {
-    const started = await startChild<ServerFacts>(
-      'gateway-server.js',
-      [],
-      { BENCH_BACKEND_ENV: join(backend.dir, 'env.json') },
-      values['profile-dir'],
-    );
+    const profileDir = values['profile-dir'];
+    const started = await startBenchChild<ServerFacts>('gateway-server.js', {
+      env: { BENCH_BACKEND_ENV: join(backend.dir, 'env.json') },
+      // A CPU profile of the rolegate process, written when it exits.
+      nodeFlags: profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+    });
     children.push(started.child);
-    const proxy = await startChild<{ endpoint: string }>('pass-through-proxy.js', [backend.endpoint], {}, undefined);
+    const proxy = await startBenchChild<{ endpoint: string }>('pass-through-proxy.js', { args: [backend.endpoint] });
     children.push(proxy.child);
     const f = started.facts;
     const pid = started.child.pid as number;
@@ -266,7 +243,7 @@ async function main(): Promise<void> {
     );
     for (const t of targets) t.client.destroy();
   } finally {
-    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map(stopBenchChild));
     await backend.stop().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }

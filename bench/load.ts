@@ -7,7 +7,7 @@
  *
  * Without --backend it starts a dedicated local RGW and stops it at the end.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { pickFreePort, startLocalBackend } from '../src/demo/local-backend.js';
+import { startBenchChild, stopBenchChild } from './lib/bench-child.js';
 
 interface Facts {
   url: string;
@@ -40,26 +41,10 @@ function rssMiB(pid: number): number {
   return Math.round(Number(kb ?? 0) / 1024);
 }
 
-async function startServer(envJson: string): Promise<{ child: ChildProcess; facts: Facts }> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'lib', 'load-server.js')], {
-    env: {
-      ...process.env,
-      BENCH_BACKEND_ENV: envJson,
-      BENCH_USERS: values.users,
-      BENCH_CONNECTIONS: values.connections,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+function startServer(envJson: string): Promise<{ child: ChildProcess; facts: Facts }> {
+  return startBenchChild<Facts>('load-server.js', {
+    env: { BENCH_BACKEND_ENV: envJson, BENCH_USERS: values.users, BENCH_CONNECTIONS: values.connections },
   });
-  const facts = await new Promise<Facts>((resolve, reject) => {
-    let buffered = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      buffered += d.toString('utf8');
-      const nl = buffered.indexOf('\n');
-      if (nl >= 0) resolve(JSON.parse(buffered.slice(0, nl)) as Facts);
-    });
-    child.once('exit', (code) => reject(new Error(`load server exited with ${code}`)));
-  });
-  return { child, facts };
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -199,8 +184,7 @@ async function main(): Promise<void> {
   );
 
   for (const c of clients) c.destroy();
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  await stopBenchChild(child);
   if (stop !== undefined) await stop();
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   if (errorCount > 0) process.exitCode = 1;

@@ -13,7 +13,7 @@
  *
  * Starts a dedicated local RGW and rolegate in a process of its own (bench/lib/signing-server.ts); deletes what it wrote.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { pickFreePort, startLocalBackend } from '../src/demo/local-backend.js';
+import { startBenchChild, stopBenchChild } from './lib/bench-child.js';
 import { BenchHttpClient, type HttpAnswer } from './lib/http-client.js';
 import type { SigningServerFacts } from './lib/signing-server.js';
 
@@ -116,38 +117,15 @@ function fileRanges(size: number, count: number): Array<{ start: number; end: nu
   return footer === undefined ? ranges : [footer, ...ranges];
 }
 
-/** Starts rolegate in its own process over the backend and waits for the facts it prints. */
-async function startSigningServer(envJson: string): Promise<{ child: ChildProcess; facts: SigningServerFacts }> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'lib', 'signing-server.js')], {
-    env: { ...process.env, BENCH_BACKEND_ENV: envJson },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const facts = await new Promise<SigningServerFacts>((resolve, reject) => {
-    let buffered = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      buffered += d.toString('utf8');
-      const nl = buffered.indexOf('\n');
-      if (nl >= 0) resolve(JSON.parse(buffered.slice(0, nl)) as SigningServerFacts);
-    });
-    child.once('exit', (code) => reject(new Error(`signing server exited with ${code}`)));
-  });
-  return { child, facts };
-}
-
-async function stopSigningServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  await exited;
-}
-
 const dir = await mkdtemp(join(tmpdir(), 'rolegate-bench-signing-'));
 const backend = await startLocalBackend({ dir: join(dir, 's3'), port: await pickFreePort() });
 // One socket per request in flight, to rolegate and to RGW alike.
 const http = new BenchHttpClient(concurrency);
 let server: ChildProcess | undefined;
 try {
-  const started = await startSigningServer(join(dir, 's3', 'env.json'));
+  const started = await startBenchChild<SigningServerFacts>('signing-server.js', {
+    env: { BENCH_BACKEND_ENV: join(dir, 's3', 'env.json') },
+  });
   server = started.child;
   const { url, bucket, vended } = started.facts;
   const token = started.facts.token;
@@ -327,7 +305,7 @@ try {
   writer.destroy();
 } finally {
   http.close();
-  if (server !== undefined) await stopSigningServer(server);
+  if (server !== undefined) await stopBenchChild(server);
   await backend.stop().catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
 }

@@ -5,15 +5,7 @@
  * sales folder that signs for everyone. Prints one JSON line on stdout (URL, alice's token, the bucket and alice's
  * vended credentials for the fast path), then serves until SIGTERM.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createApp } from '../../src/app.js';
-import { parseConfig } from '../../src/config/load.js';
-import { provisionDemo } from '../../src/demo/demo-scenario.js';
-import { readBackendFacts } from '../../src/demo/local-backend.js';
-import { seedDemo } from '../../src/demo/seed.js';
+import { salesConnection, startBenchApp } from './bench-app.js';
 
 /** What the bench learns from this process. */
 export interface SigningServerFacts {
@@ -23,43 +15,11 @@ export interface SigningServerFacts {
   readonly vended: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
 }
 
-const envJson = process.env.BENCH_BACKEND_ENV;
-if (envJson === undefined) throw new Error('BENCH_BACKEND_ENV must name the backend env.json');
-const backend = await readBackendFacts(envJson);
-process.env.AWS_ACCESS_KEY_ID = backend.master.accessKeyId;
-process.env.AWS_SECRET_ACCESS_KEY = backend.master.secretAccessKey;
-process.env.AWS_REGION = backend.region;
-
-const seed = await seedDemo(backend, { bucket: 'bench-signing', roleNamePrefix: 'bench-signing-' });
-const dir = await mkdtemp(join(tmpdir(), 'rolegate-bench-signing-state-'));
-const app = await createApp({
-  config: parseConfig({ dataDir: dir, server: { port: 0 }, log: { level: 'warn' } }),
-  env: { ROLEGATE_SECRET_KEY: randomBytes(32).toString('hex') },
-});
+const bench = await startBenchApp({ bucket: 'bench-signing', roleNamePrefix: 'bench-signing-' });
+const { app, seed, tokens } = bench;
 const url = await app.http.listen({ host: '127.0.0.1', port: 0 });
-const tokens = await provisionDemo(app.services, backend, seed);
 const admin = await app.services.identity.authenticate(tokens.admin);
-await app.services.connections.create(admin, {
-  name: 'bench-sign',
-  description: '',
-  bucket: seed.bucket,
-  path: 'sales/',
-  region: backend.region,
-  endpoint: backend.endpoint,
-  forcePathStyle: true,
-  useBucketRegion: false,
-  readOnly: false,
-  credentials: {
-    mode: 'assume-role',
-    roleArn: '${adminProperty:salesRole}',
-    durationSeconds: 3600,
-    master: 'environment',
-  },
-  usableBy: 'everyone',
-  detailsReadableBy: 'everyone',
-  signingAllowedBy: 'everyone',
-  allowedRoles: ['arn:aws:iam:::role/*'],
-});
+await app.services.connections.create(admin, salesConnection('bench-sign', bench, { signingAllowedBy: 'everyone' }));
 const alice = await app.services.identity.authenticate(tokens.alice);
 const vended = await app.services.credentials.issue(alice, 'bench-sign');
 const facts: SigningServerFacts = {
@@ -73,9 +33,4 @@ const facts: SigningServerFacts = {
   },
 };
 process.stdout.write(`${JSON.stringify(facts)}\n`);
-process.once('SIGTERM', () => {
-  void app
-    .close()
-    .then(() => rm(dir, { recursive: true, force: true }))
-    .then(() => process.exit(0));
-});
+bench.serveUntilTerminated();

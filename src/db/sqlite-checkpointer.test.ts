@@ -58,8 +58,9 @@ describe('the SQLite checkpoint thread', () => {
     checkpointer = startSqliteCheckpointer({ main, everyMs: 20 });
     await appendRows();
     const deadline = Date.now() + 10_000;
-    // Checkpoints also ran while rows were still coming in; wait for one after the last.
-    while (dbBytes() <= ROWS * label.length && Date.now() < deadline) {
+    // Checkpoints also ran while rows were still coming in: wait for one after the last, and for its report.
+    const copiedAll = () => dbBytes() > ROWS * label.length && checkpointer?.lastCheckpoint().checkpointed !== 0;
+    while (!copiedAll() && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(checkpointer.lastCheckpoint().checkpointed).toBeGreaterThan(0);
