@@ -75,7 +75,7 @@ async function startBaseline(body: unknown): Promise<{ server: FastifyInstance; 
 
 /**
  * Runs `fn` and measures how long this thread's event loop was busy meanwhile, and the CPU time of the whole
- * process (server, audit writer, load generator, V8's helpers): on 2 shared cores the sum is what bounds req/s.
+ * process (server, load generator, WAL checkpointer, V8's helpers): on 2 shared cores the sum is what bounds req/s.
  */
 async function withLoopBusy<T>(fn: () => Promise<T>): Promise<{ result: T; busyMs: number; processCpuMs: number }> {
   const before = performance.eventLoopUtilization();
