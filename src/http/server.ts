@@ -75,7 +75,6 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
     });
   });
   app.decorateRequest('principal', undefined);
-  // Everything after this hook (auth, handler, services, audit) sees the request's context.
   app.decorateRequest('requestContext', undefined);
   const observe = deps.observe;
   // One hook per phase, each callback-style: every async hook costs a promise per request, and these run on
