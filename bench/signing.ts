@@ -124,12 +124,10 @@ const http = new BenchHttpClient(concurrency);
 let server: ChildProcess | undefined;
 try {
   const started = await startBenchChild<SigningServerFacts>('signing-server.js', {
-    env: { BENCH_BACKEND_ENV: join(dir, 's3', 'env.json') },
+    env: { BENCH_BACKEND_ENV: join(backend.dir, 'env.json') },
   });
   server = started.child;
-  const { url, bucket, vended } = started.facts;
-  const token = started.facts.token;
-  const seed = { bucket };
+  const { url, token, bucket, vended } = started.facts;
   const local = new SignatureV4({
     credentials: {
       accessKeyId: vended.accessKeyId,
@@ -155,12 +153,12 @@ try {
   });
   const keys = sizes.map((size) => `sales/bench/${size}.bin`);
   for (const [i, size] of sizes.entries()) {
-    await writer.send(new PutObjectCommand({ Bucket: seed.bucket, Key: keys[i], Body: randomBytes(size) }));
+    await writer.send(new PutObjectCommand({ Bucket: bucket, Key: keys[i], Body: randomBytes(size) }));
   }
 
   /** A fast-path GET: signed here with the vended credentials (what an SDK does), sent straight to RGW. */
   const directGet = async (key: string, extra: Record<string, string> = {}): Promise<HttpAnswer> => {
-    const path = `/${seed.bucket}/${key}`;
+    const path = `/${bucket}/${key}`;
     const signed = await local.sign({
       method: 'GET',
       protocol: endpoint.protocol,
@@ -187,7 +185,7 @@ try {
       body: JSON.stringify({
         region: backend.region,
         method: 'GET',
-        uri: `${backend.endpoint}/${seed.bucket}/${key}`,
+        uri: `${backend.endpoint}/${bucket}/${key}`,
         headers,
       }),
     });
@@ -241,7 +239,7 @@ try {
     (_, i) => `sales/bench/files/part-${String(i).padStart(5, '0')}.parquet`,
   );
   for (const key of fileKeys) {
-    await writer.send(new PutObjectCommand({ Bucket: seed.bucket, Key: key, Body: randomBytes(fileSize) }));
+    await writer.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: randomBytes(fileSize) }));
   }
   const ranges = fileRanges(fileSize, rangesPerFile);
   const rangeHeader = (r: { start: number; end: number }) => `bytes=${r.start}-${r.end}`;
@@ -259,7 +257,7 @@ try {
       const key = fileKeys[file % files] ?? '';
       for (const r of ranges) {
         const range = rangeHeader(r);
-        const cacheKey = `GET ${backend.region} ${backend.endpoint}/${seed.bucket}/${key}`;
+        const cacheKey = `GET ${backend.region} ${backend.endpoint}/${bucket}/${key}`;
         let answer = cache.get(cacheKey);
         if (answer === undefined || answer.until < performance.now()) {
           signings++;
@@ -300,7 +298,7 @@ try {
   );
 
   for (const key of [...keys, ...fileKeys]) {
-    await writer.send(new DeleteObjectCommand({ Bucket: seed.bucket, Key: key }));
+    await writer.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   }
   writer.destroy();
 } finally {

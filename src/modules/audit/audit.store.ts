@@ -145,9 +145,9 @@ export function createAuditStore(db: Db): AuditStore {
   const checkpointer = sqlite !== undefined && !sqlite.memory ? startSqliteCheckpointer({ main: sqlite }) : undefined;
   const insertOne = sqlite?.prepare(INSERT_SQL);
   const insertInline =
-    sqlite === undefined || insertOne === undefined
+    insertOne === undefined
       ? undefined
-      : sqlite.transaction((rows: ReturnType<typeof toRow>[]) => {
+      : sqlite?.transaction((rows: ReturnType<typeof toRow>[]) => {
           for (const row of rows) insertOne.run(row);
         });
 
