@@ -1,4 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: connection templates are literal ${...} placeholders.
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isRolegateError } from '../errors/errors.js';
@@ -312,6 +313,33 @@ describe('planSigning: DeleteObjects (POST ?delete, its keys carried in the body
     });
   }
 
+  const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+  it('signs the body: its SHA-256 is the payload hash rolegate adds when the client sent none', () => {
+    const b = body('sales/t/a.parquet', 'sales/t/é.parquet');
+    const plan = planSigning(deletion(b), RGW, SCOPE);
+    expect(plan.headers['x-amz-content-sha256']).toBe(sha256(b));
+    expect(plan.added).toEqual(['x-amz-content-sha256']);
+    // Another body does not share its hash, so S3 refuses it under this signature (XAmzContentSHA256Mismatch).
+    expect(sha256(body('sales/t/a.parquet', 'hr/salaries.csv'))).not.toBe(plan.headers['x-amz-content-sha256']);
+  });
+
+  it("keeps the client's payload hash when it is the body's, and adds none", () => {
+    const b = body('sales/t/a.parquet');
+    const plan = planSigning(deletion(b, { 'X-Amz-Content-SHA256': [sha256(b)] }), RGW, SCOPE);
+    expect(plan.headers['x-amz-content-sha256']).toBe(sha256(b));
+    expect(plan.added).toEqual([]);
+  });
+
+  it('refuses a payload hash that leaves the body unbound (signing.payload_mismatch)', () => {
+    const b = body('sales/t/a.parquet');
+    for (const given of [UNSIGNED_PAYLOAD, sha256(body('hr/salaries.csv')), sha256(`${b} `)]) {
+      expect(codeOf(() => planSigning(deletion(b, { 'x-amz-content-sha256': [given] }), RGW, SCOPE))).toBe(
+        'signing.payload_mismatch',
+      );
+    }
+  });
+
   it('names the first key outside the scope in the refusal', () => {
     try {
       planSigning(deletion(body('sales/a', 'hr/x')), RGW, SCOPE);
@@ -391,6 +419,10 @@ describe('planSigning: properties', () => {
         expect(keys.every((k) => k.startsWith('sales/') && !k.split('/').includes('..'))).toBe(true);
         expect(plan.objects).toBe(keys.length);
         expect(plan.key?.startsWith('sales/')).toBe(true);
+        // ...and the signature holds for exactly that body.
+        expect(plan.headers['x-amz-content-sha256']).toBe(
+          createHash('sha256').update(`<Delete>${objects}</Delete>`, 'utf8').digest('hex'),
+        );
         signed++;
       }),
       { seed: 20_261_203, numRuns: 500 },

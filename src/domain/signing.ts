@@ -8,6 +8,7 @@
  * are signed. What is signed is the canonical form of what was checked, and that canonical URI is what the client
  * must send: a client that sends anything else gets a signature mismatch from S3.
  */
+import { createHash } from 'node:crypto';
 import { type ErrorKind, invalidInput, permissionDenied, RolegateError } from '../errors/errors.js';
 import { MAX_DELETE_BODY_BYTES, MAX_DELETE_OBJECTS, parseDeleteRequest } from '../lib/xml.js';
 import type { ConnectionTarget, Scope } from './model.js';
@@ -440,12 +441,38 @@ function signableHeaders(
 }
 
 /**
+ * Signs a request's body along with it: its SHA-256 becomes the signed `x-amz-content-sha256`, which S3 checks
+ * against the body it receives. For DeleteObjects, whose keys were checked in the body, so that a client cannot
+ * send other keys under the same signature. A client that sent a payload hash must have sent this one; Iceberg Java
+ * and PyIceberg send none, and keep the one rolegate adds.
+ */
+function bindPayload(
+  checked: { headers: Record<string, string>; added: string[] },
+  body: string,
+  facts: SigningRefusalFacts,
+) {
+  const hash = createHash('sha256').update(body, 'utf8').digest('hex');
+  const given = checked.headers['x-amz-content-sha256'];
+  if (checked.added.includes('x-amz-content-sha256')) {
+    checked.headers['x-amz-content-sha256'] = hash;
+  } else if (given !== hash) {
+    throw invalid(
+      'signing.payload_mismatch',
+      given === UNSIGNED_PAYLOAD
+        ? 'A DeleteObjects request is signed with its body: send no x-amz-content-sha256 (rolegate adds it) or the SHA-256 of the body, not UNSIGNED-PAYLOAD.'
+        : 'x-amz-content-sha256 is not the SHA-256 of the DeleteObjects body.',
+      facts,
+    );
+  }
+}
+
+/**
  * Decides whether the described request may be signed for `scope` on the connection `target`, and returns its
  * canonical plan. Checks, in order: the URI and host (`signing.invalid_uri`, `signing.host_mismatch`), the method
  * (`signing.method_not_allowed` for methods outside the protocol), the bucket and key or listing prefix
  * (`signing.outside_scope`, `key.invalid`), read-only scopes (`signing.method_not_allowed`), the operation
- * (`signing.operation_not_allowed`), the headers (`signing.invalid_header`, `signing.unsupported_payload`) and
- * the region (`signing.region_mismatch`).
+ * (`signing.operation_not_allowed`), the headers (`signing.invalid_header`, `signing.unsupported_payload`), a
+ * DeleteObjects body's hash (`signing.payload_mismatch`) and the region (`signing.region_mismatch`).
  *
  * @throws RolegateError with one of the codes above; its details name the method, bucket and key (never a header
  *   value or the query).
@@ -533,6 +560,7 @@ export function planSigning(
   }
 
   const checked = signableHeaders(request.headers, parsed.host, facts);
+  if (operation === 'DeleteObjects') bindPayload(checked, request.body ?? '', facts);
   const reusable = options.reusableReads && REUSABLE_OPERATIONS.has(operation);
   const headers = reusable ? reusableReadHeaders(checked.headers) : checked.headers;
   const { added } = checked;

@@ -144,6 +144,8 @@ describe('remote signing (Iceberg S3 signer protocol) against RGW', () => {
     const signed = await sign(sig, 'POST', deleteUri, headers, rg.tokens.alice, body);
     expect(signed.status, JSON.stringify(signed.json)).toBe(200);
     expect(signed.cacheControl).toBe('no-cache, no-store');
+    // The body is signed with it (its keys are what was checked): S3 refuses any other body under this signature.
+    expect(signed.json.headers['x-amz-content-sha256']).toEqual([createHash('sha256').update(body).digest('hex')]);
     // RGW 16 refuses a multi-object delete from a role session scoped to a prefix: its permission check does not
     // evaluate each key as AWS does (rolegate's own gateway deletes key by key for that reason). Proven here: the
     // signature holds, since the same answer with its signature altered is a SignatureDoesNotMatch instead.
@@ -180,6 +182,26 @@ describe('remote signing (Iceberg S3 signer protocol) against RGW', () => {
     expect(
       events.some((e) => e.outcome === 'denied' && e.reasonCode === 'signing.outside_scope' && e.key === 'marketing/x'),
     ).toBe(true);
+  });
+
+  it('a signed payload hash holds the body to it: RGW refuses another body under the same signature', async () => {
+    // What binds a DeleteObjects body, shown on a PUT (RGW 16 refuses prefix-scoped multi-object deletes before it
+    // reads their body): the signed x-amz-content-sha256 is checked against the bytes that arrive.
+    const key = `sales/bound-${uniqueSuffix()}.txt`;
+    const headers = {
+      'Content-Length': ['5'],
+      'x-amz-content-sha256': [createHash('sha256').update('right').digest('hex')],
+    };
+    const put = await sign(sig, 'PUT', objectUri(key), headers);
+    expect(put.status, JSON.stringify(put.json)).toBe(200);
+    const swapped = await send('PUT', put.json, headers, 'wrong');
+    expect(swapped.status).toBe(400);
+    expect(await swapped.text()).toContain('XAmzContentSHA256Mismatch');
+    // Nothing was written (a missing key is a 403 to a role session without a listing of it, as on AWS).
+    const get = await sign(sig, 'GET', objectUri(key));
+    expect((await send('GET', get.json)).status).toBe(403);
+    expect((await send('PUT', put.json, headers, 'right')).status).toBe(200);
+    expect(await (await send('GET', get.json)).text()).toBe('right');
   });
 
   it('signs PUT, HEAD, a ranged GET, a listing and DELETE; each works against RGW', async () => {
