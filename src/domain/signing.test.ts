@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isRolegateError } from '../errors/errors.js';
+import { UNSIGNED_PAYLOAD } from '../lib/sigv4.js';
 import { decideSigning } from './access.js';
 import {
   type Connection,
@@ -11,7 +12,7 @@ import {
   type Principal,
   type Scope,
 } from './model.js';
-import { endpointHosts, planSigning, presignExpiry, type SigningRequest, UNSIGNED_PAYLOAD } from './signing.js';
+import { endpointHosts, planSigning, presignExpiry, type SigningRequest } from './signing.js';
 
 const RGW: ConnectionTarget = {
   region: 'us-east-1',

@@ -8,8 +8,8 @@
  * are signed. What is signed is the canonical form of what was checked, and that canonical URI is what the client
  * must send: a client that sends anything else gets a signature mismatch from S3.
  */
-import { createHash } from 'node:crypto';
 import { type ErrorKind, invalidInput, permissionDenied, RolegateError } from '../errors/errors.js';
+import { sha256Hex, UNSIGNED_PAYLOAD, uriEncode } from '../lib/sigv4.js';
 import { MAX_DELETE_BODY_BYTES, MAX_DELETE_OBJECTS, parseDeleteRequest } from '../lib/xml.js';
 import type { ConnectionTarget, Scope } from './model.js';
 import { isKeyInScope, relativeKey, resolveListPrefix, resolveObjectKey } from './scope.js';
@@ -92,7 +92,6 @@ export interface SigningRefusalFacts {
   readonly method?: string | undefined;
 }
 
-export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 const PAYLOAD_HASH = /^[0-9a-f]{64}$/;
 const REGION = /^[a-z0-9-]{1,32}$/;
 /** Scheme, authority, raw path, raw query, fragment: the path is read from the URI as sent, not as WHATWG fixes it. */
@@ -188,10 +187,8 @@ const denied = (code: string, message: string, facts: SigningRefusalFacts = {}):
 const invalid = (code: string, message: string, facts: SigningRefusalFacts = {}): RolegateError =>
   new Refusal('InvalidInput', code, message, facts);
 
-/** RFC 3986 percent-encoding, as SigV4 wants it: everything but A-Z a-z 0-9 - _ . ~ is encoded. */
-export function rfc3986(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
+/** RFC 3986 percent-encoding of one path segment or query part, as SigV4 wants it (`/` encoded too). */
+export const rfc3986 = (value: string): string => uriEncode(value, false);
 
 function decodeComponent(component: string, what: string): string {
   try {
@@ -451,7 +448,7 @@ function bindPayload(
   body: string,
   facts: SigningRefusalFacts,
 ) {
-  const hash = createHash('sha256').update(body, 'utf8').digest('hex');
+  const hash = sha256Hex(body);
   const given = checked.headers['x-amz-content-sha256'];
   if (checked.added.includes('x-amz-content-sha256')) {
     checked.headers['x-amz-content-sha256'] = hash;

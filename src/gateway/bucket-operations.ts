@@ -1,13 +1,13 @@
 /** The bucket-level S3 operations: a connection is a bucket; everything runs through the services. */
 import { invalidInput } from '../errors/errors.js';
 import { s3ErrorOf } from '../errors/s3-error-code.js';
+import { uriEncode } from '../lib/sigv4.js';
 import { el, MAX_DELETE_BODY_BYTES, optional, parseDeleteRequest, type XmlChild } from '../lib/xml.js';
 import type { ConnectionsService } from '../modules/connections/connections.service.js';
 import type { MultipartService } from '../modules/data/multipart.service.js';
 import type { ObjectListing, ObjectsService } from '../modules/data/objects.service.js';
 import type { MountsService } from '../modules/federation/mounts.service.js';
 import { type Exchange, sendEmpty, sendXml, smallBody } from './exchange.js';
-import { uriEncode } from './sigv4.js';
 
 export interface GatewayServices {
   readonly objects: ObjectsService;

@@ -3,6 +3,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { isRolegateError } from '../errors/errors.js';
+import { EMPTY_SHA256, hmac, sha256Hex, signingKey, UNSIGNED_PAYLOAD } from '../lib/sigv4.js';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, checksumOf } from './checksums.js';
 import {
   PayloadDecoder,
@@ -12,7 +13,7 @@ import {
   STREAMING_SIGNED_TRAILER,
   STREAMING_UNSIGNED_TRAILER,
 } from './payload.js';
-import { EMPTY_SHA256, hmac, type SigningContext, sha256Hex, signingKey, UNSIGNED_PAYLOAD } from './sigv4.js';
+import type { SigningContext } from './sigv4.js';
 
 // The worked examples of AWS's "Signature calculations for the Authorization header: transferring payload in
 // multiple chunks" pages (sigv4-streaming and sigv4-streaming-trailers), with their published signatures.

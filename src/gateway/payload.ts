@@ -13,6 +13,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { invalidInput, type RolegateError, unauthenticated } from '../errors/errors.js';
+import { EMPTY_SHA256, hmac, sha256Hex, UNSIGNED_PAYLOAD } from '../lib/sigv4.js';
 import {
   algorithmOfHeader,
   type Checksum,
@@ -20,15 +21,7 @@ import {
   checksumHeader,
   createChecksum,
 } from './checksums.js';
-import {
-  type ClaimedAuth,
-  EMPTY_SHA256,
-  hmac,
-  type SigningContext,
-  sha256Hex,
-  signaturesEqual,
-  UNSIGNED_PAYLOAD,
-} from './sigv4.js';
+import { type ClaimedAuth, type SigningContext, signaturesEqual } from './sigv4.js';
 
 export const STREAMING_SIGNED = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD';
 export const STREAMING_SIGNED_TRAILER = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER';

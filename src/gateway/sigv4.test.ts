@@ -3,14 +3,13 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { SourceData } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
 import { isRolegateError } from '../errors/errors.js';
+import { UNSIGNED_PAYLOAD, uriEncode } from '../lib/sigv4.js';
 import {
   canonicalUri,
   MAX_SKEW_MS,
   parseAuthentication,
   type RawRequest,
   signaturesEqual,
-  UNSIGNED_PAYLOAD,
-  uriEncode,
   verifySignature,
 } from './sigv4.js';
 

@@ -4,12 +4,18 @@
  * from the raw request line and raw headers (never from parsed, normalised forms), the signature recomputed
  * with the gateway key's secret and compared in constant time.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { invalidInput, type RolegateError, unauthenticated } from '../errors/errors.js';
-
-export const ALGORITHM = 'AWS4-HMAC-SHA256';
-export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
-export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+import {
+  ALGORITHM,
+  canonicalHeaderValue,
+  canonicalQuery,
+  hmac,
+  signingKey,
+  stringToSign,
+  UNSIGNED_PAYLOAD,
+  uriEncode,
+} from '../lib/sigv4.js';
 /** How far a signed request's clock may be from ours (S3 allows 15 minutes). */
 export const MAX_SKEW_MS = 15 * 60 * 1000;
 /** The longest a presigned URL may be valid (S3: 7 days). */
@@ -71,15 +77,6 @@ export function headerMap(rawHeaders: readonly string[]): Map<string, string> {
   return map;
 }
 
-/** RFC 3986 percent-encoding as SigV4 wants it: everything but A-Z a-z 0-9 - _ . ~ (and `/` when asked). */
-export function uriEncode(value: string, keepSlash: boolean): string {
-  const encoded = encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-  return keepSlash ? encoded.replaceAll('%2F', '/') : encoded;
-}
-
 function decode(component: string): string {
   try {
     return decodeURIComponent(component);
@@ -112,15 +109,6 @@ export function canonicalUri(rawPath: string): string {
     .join('/');
 }
 
-export function canonicalQuery(params: ReadonlyArray<readonly [string, string]>, omit?: string): string {
-  return params
-    .filter(([name]) => name !== omit)
-    .map(([name, value]) => [uriEncode(name, false), uriEncode(value, false)] as const)
-    .sort(([an, av], [bn, bv]) => (an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
-    .map(([name, value]) => `${name}=${value}`)
-    .join('&');
-}
-
 /** The canonical request of SigV4, from the raw request and the claimed signed headers and payload hash. */
 export function canonicalRequest(req: RawRequest, auth: ClaimedAuth): string {
   const { path, query } = splitUrl(req.url);
@@ -129,7 +117,7 @@ export function canonicalRequest(req: RawRequest, auth: ClaimedAuth): string {
     .map((name) => {
       const value = headers.get(name);
       if (value === undefined) throw malformed(`The signed header "${name}" is missing from the request`);
-      return `${name}:${value.trim().replace(/\s+/g, ' ')}\n`;
+      return `${name}:${canonicalHeaderValue(value)}\n`;
     })
     .join('');
   return [
@@ -140,20 +128,6 @@ export function canonicalRequest(req: RawRequest, auth: ClaimedAuth): string {
     auth.signedHeaders.join(';'),
     auth.payloadHash,
   ].join('\n');
-}
-
-export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-export function hmac(key: Uint8Array | string, data: string): Buffer {
-  return createHmac('sha256', key).update(data, 'utf8').digest();
-}
-
-/** kSigning = HMAC chain over date, region, service and the terminator. */
-export function signingKey(secret: string, scope: string): Buffer {
-  const [date = '', region = '', service = ''] = scope.split('/');
-  return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
 }
 
 /** Constant-time comparison of two lower-case hex signatures. */
@@ -296,11 +270,6 @@ export function parseAuthentication(req: RawRequest, nowMs: number): ClaimedAuth
     // The AWS SDK presigners hoist x-amz-content-sha256 (UNSIGNED-PAYLOAD) into the query.
     payloadHash: headers.get('x-amz-content-sha256') ?? query.get('X-Amz-Content-Sha256') ?? UNSIGNED_PAYLOAD,
   };
-}
-
-/** The string to sign for a canonical request. */
-export function stringToSign(auth: Pick<ClaimedAuth, 'amzDate' | 'scope'>, canonical: string): string {
-  return [ALGORITHM, auth.amzDate, auth.scope, sha256Hex(canonical)].join('\n');
 }
 
 /**

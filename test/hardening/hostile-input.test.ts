@@ -13,17 +13,8 @@ import { toSessionName } from '../../src/domain/session-name.js';
 import { MAX_TEMPLATE_CHARS, renderTemplate, type TemplateContext } from '../../src/domain/templates.js';
 import { isRolegateError } from '../../src/errors/errors.js';
 import { PayloadDecoder, type PayloadSpec } from '../../src/gateway/payload.js';
-import {
-  EMPTY_SHA256,
-  hmac,
-  parseAuthentication,
-  type RawRequest,
-  type SigningContext,
-  sha256Hex,
-  signingKey,
-  uriEncode,
-  verifySignature,
-} from '../../src/gateway/sigv4.js';
+import { parseAuthentication, type RawRequest, type SigningContext, verifySignature } from '../../src/gateway/sigv4.js';
+import { EMPTY_SHA256, hmac, sha256Hex, signingKey, uriEncode } from '../../src/lib/sigv4.js';
 import { parseXml } from '../../src/lib/xml.js';
 
 /**

@@ -1,74 +1,65 @@
 /**
  * SigV4 for S3 with a user's role session: header signing of a checked {@link SigningPlan}, and presigned URLs.
- * The maths is @smithy/signature-v4's; this file only feeds it the canonical parts the domain decided on, so that
- * what is signed is exactly what was checked. Secrets stay in here: callers get headers and URLs, never keys.
+ * The maths is src/lib/sigv4.ts, the same the S3 gateway verifies with; this file only assembles the canonical
+ * request from the parts the domain decided on, so that what is signed is exactly what was checked. Secrets stay
+ * in here: callers get headers and URLs, never keys.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentials } from '../../domain/model.js';
-import { rfc3986, type SigningPlan, UNSIGNED_PAYLOAD } from '../../domain/signing.js';
-
-type Bytes = string | ArrayBuffer | ArrayBufferView;
-
-function toBuffer(data: Bytes): Buffer | string {
-  if (typeof data === 'string') return data;
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
-
-/** node:crypto behind the hash interface @smithy/signature-v4 expects (SHA-256, or HMAC-SHA-256 with a key). */
-class NodeSha256 {
-  #hash: Hash | Hmac;
-  constructor(secret?: Bytes) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));
-  }
-  update(data: Bytes): void {
-    this.#hash.update(toBuffer(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.#hash.digest());
-  }
-  reset(): void {}
-}
+import { rfc3986, type SigningPlan } from '../../domain/signing.js';
+import {
+  ALGORITHM,
+  amzDateOf,
+  canonicalHeaderValue,
+  canonicalQuery,
+  hmac,
+  signingKey,
+  stringToSign,
+  UNSIGNED_PAYLOAD,
+} from '../../lib/sigv4.js';
 
 /**
- * One signer per role session credentials and region: the signer caches its derived signing keys, so a busy
- * session does not re-derive them per request. Weakly held: a session's signers go with its credentials.
+ * Derived signing keys per role session credentials and scope (`DATE/REGION/s3/aws4_request`): four HMACs saved
+ * per signature. Weakly held, so a session's keys go with its credentials; a day's keys replace the last day's.
  */
-const signers = new WeakMap<AwsCredentials, Map<string, SignatureV4>>();
+const signingKeys = new WeakMap<AwsCredentials, Map<string, Buffer>>();
+const MAX_SCOPES_PER_SESSION = 8;
 
-function signerFor(credentials: AwsCredentials, region: string): SignatureV4 {
-  let byRegion = signers.get(credentials);
-  if (byRegion === undefined) {
-    byRegion = new Map();
-    signers.set(credentials, byRegion);
+function keyFor(credentials: AwsCredentials, scope: string): Buffer {
+  let byScope = signingKeys.get(credentials);
+  if (byScope === undefined) {
+    byScope = new Map();
+    signingKeys.set(credentials, byScope);
   }
-  let signer = byRegion.get(region);
-  if (signer === undefined) {
-    signer = newSigner(credentials, region);
-    byRegion.set(region, signer);
+  let key = byScope.get(scope);
+  if (key === undefined) {
+    if (byScope.size >= MAX_SCOPES_PER_SESSION) byScope.clear();
+    key = signingKey(credentials.secretAccessKey, scope);
+    byScope.set(scope, key);
   }
-  return signer;
+  return key;
 }
 
-function newSigner(credentials: AwsCredentials, region: string): SignatureV4 {
-  return new SignatureV4({
-    credentials: {
-      accessKeyId: credentials.accessKeyId,
-      secretAccessKey: credentials.secretAccessKey,
-      sessionToken: credentials.sessionToken,
-    },
-    region,
-    service: 's3',
-    sha256: NodeSha256,
-    // S3 signs the path as sent (already encoded once), and the payload hash is the header's.
-    uriEscapePath: false,
-    applyChecksum: false,
-  });
-}
-
-function queryOf(plan: SigningPlan): Record<string, string> {
-  return Object.fromEntries(plan.query);
+/** Signs a canonical request; returns the credential scope, the signed header names and the signature. */
+function signatureOf(
+  credentials: AwsCredentials,
+  region: string,
+  amzDate: string,
+  parts: {
+    readonly method: string;
+    readonly path: string;
+    readonly query: string;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly payloadHash: string;
+  },
+): { scope: string; signedHeaders: string; signature: string } {
+  const scope = `${amzDate.slice(0, 8)}/${region}/s3/aws4_request`;
+  const names = Object.keys(parts.headers).sort();
+  let canonicalHeaders = '';
+  for (const name of names) canonicalHeaders += `${name}:${canonicalHeaderValue(parts.headers[name] ?? '')}\n`;
+  const signedHeaders = names.join(';');
+  const canonical = `${parts.method}\n${parts.path}\n${parts.query}\n${canonicalHeaders}\n${signedHeaders}\n${parts.payloadHash}`;
+  const signature = hmac(keyFor(credentials, scope), stringToSign({ amzDate, scope }, canonical)).toString('hex');
+  return { scope, signedHeaders, signature };
 }
 
 /** What the client adds to its request: the signature and the headers rolegate set (lower-case names). */
@@ -79,61 +70,64 @@ export type SignedHeaders = Record<string, string>;
  * is signed too). Returns only the headers the client must add: `authorization`, `x-amz-date`,
  * `x-amz-security-token` and any the plan added (the payload hash when the client sent none).
  */
-export async function signPlannedRequest(
+export function signPlannedRequest(
   plan: SigningPlan,
   credentials: AwsCredentials,
   region: string,
   at: Date,
-): Promise<SignedHeaders> {
-  const signed = await signerFor(credentials, region).sign(
-    {
-      method: plan.method,
-      protocol: plan.protocol,
-      hostname: plan.hostname,
-      port: plan.port,
-      path: plan.path,
-      query: queryOf(plan),
-      headers: { ...plan.headers },
-    },
-    { signingDate: at },
-  );
-  const out: SignedHeaders = {};
-  for (const name of ['authorization', 'x-amz-date', 'x-amz-security-token', ...plan.added]) {
-    const value = signed.headers[name];
+): SignedHeaders {
+  const amzDate = amzDateOf(at);
+  const headers: Record<string, string> = Object.assign({}, plan.headers, { 'x-amz-date': amzDate });
+  if (credentials.sessionToken !== undefined) headers['x-amz-security-token'] = credentials.sessionToken;
+  const { scope, signedHeaders, signature } = signatureOf(credentials, region, amzDate, {
+    method: plan.method,
+    path: plan.path,
+    query: canonicalQuery(plan.query),
+    headers,
+    payloadHash: headers['x-amz-content-sha256'] ?? UNSIGNED_PAYLOAD,
+  });
+  const out: SignedHeaders = {
+    authorization: `${ALGORITHM} Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
+    'x-amz-date': amzDate,
+  };
+  if (credentials.sessionToken !== undefined) out['x-amz-security-token'] = credentials.sessionToken;
+  for (const name of plan.added) {
+    const value = headers[name];
     if (value !== undefined) out[name] = value;
   }
   return out;
 }
 
-/** A presigned URL for the planned request (host the only signed header, payload unsigned), valid `expiresIn` s. */
-export async function presignPlannedRequest(
+/**
+ * A presigned URL for the planned request, valid `expiresIn` s: `host` the only signed header, the payload
+ * unsigned (the S3 convention for presigned URLs; the hash is neither in the URL nor signed).
+ */
+export function presignPlannedRequest(
   plan: SigningPlan,
   credentials: AwsCredentials,
   region: string,
   at: Date,
   expiresIn: number,
-): Promise<string> {
-  const presigned = await signerFor(credentials, region).presign(
-    {
-      method: plan.method,
-      protocol: plan.protocol,
-      hostname: plan.hostname,
-      port: plan.port,
-      path: plan.path,
-      query: queryOf(plan),
-      // The payload hash of a presigned S3 URL is UNSIGNED-PAYLOAD; it is neither hoisted into the URL nor signed.
-      headers: { host: plan.host, 'x-amz-content-sha256': UNSIGNED_PAYLOAD },
-    },
-    {
-      signingDate: at,
-      expiresIn,
-      unhoistableHeaders: new Set(['x-amz-content-sha256']),
-      unsignableHeaders: new Set(['x-amz-content-sha256']),
-    },
-  );
-  const query = Object.entries(presigned.query ?? {})
-    .flatMap(([name, value]) => (Array.isArray(value) ? value.map((v) => [name, v]) : [[name, value ?? '']]))
-    .map(([name = '', value = '']) => `${rfc3986(name)}=${rfc3986(value)}`)
-    .join('&');
-  return `${plan.protocol}//${plan.host}${plan.path}?${query}`;
+): string {
+  const amzDate = amzDateOf(at);
+  const scope = `${amzDate.slice(0, 8)}/${region}/s3/aws4_request`;
+  const query: Array<readonly [string, string]> = [
+    ...plan.query,
+    ['X-Amz-Algorithm', ALGORITHM],
+    ['X-Amz-Credential', `${credentials.accessKeyId}/${scope}`],
+    ['X-Amz-Date', amzDate],
+    ['X-Amz-Expires', String(expiresIn)],
+    ['X-Amz-SignedHeaders', 'host'],
+  ];
+  if (credentials.sessionToken !== undefined) query.push(['X-Amz-Security-Token', credentials.sessionToken]);
+  const { signature } = signatureOf(credentials, region, amzDate, {
+    method: plan.method,
+    path: plan.path,
+    query: canonicalQuery(query),
+    headers: { host: plan.host },
+    payloadHash: UNSIGNED_PAYLOAD,
+  });
+  query.push(['X-Amz-Signature', signature]);
+  const search = query.map(([name, value]) => `${rfc3986(name)}=${rfc3986(value)}`).join('&');
+  return `${plan.protocol}//${plan.host}${plan.path}?${search}`;
 }

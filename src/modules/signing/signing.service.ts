@@ -117,7 +117,7 @@ export function createSigningService(deps: SigningServiceDeps) {
       const plan = planSigning(request, connection.target, scope, options);
       const session = await deps.engine.obtain(actor, connection, record.version, scope);
       const region = connection.target.useBucketRegion && request.region ? request.region : connection.target.region;
-      const headers = await signPlannedRequest(plan, session.credentials, region, new Date(clock.now()));
+      const headers = signPlannedRequest(plan, session.credentials, region, new Date(clock.now()));
       return {
         uri: plan.uri,
         headers,
@@ -157,7 +157,7 @@ export function createSigningService(deps: SigningServiceDeps) {
       const session = await deps.engine.obtain(actor, connection, record.version, scope);
       const now = clock.now();
       const expiresSeconds = presignExpiry(asked, now, session.credentials.expiration);
-      const url = await presignPlannedRequest(
+      const url = presignPlannedRequest(
         plan,
         session.credentials,
         connection.target.region,
