@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export type AuditOutcome = 'allowed' | 'denied' | 'error';
 
@@ -79,7 +79,7 @@ export function eventContent(event: AuditEvent | ChainedAuditEvent): AuditEvent 
 }
 
 function hashOf(prevHash: string, seq: number, contentJson: string): string {
-  return createHash('sha256').update(`${prevHash}\n${seq}\n${contentJson}`, 'utf8').digest('hex');
+  return hash('sha256', `${prevHash}\n${seq}\n${contentJson}`, 'hex');
 }
 
 /** hash = SHA-256(prevHash, seq, canonical content): editing, deleting or reordering an event breaks the chain. */

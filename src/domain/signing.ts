@@ -9,6 +9,7 @@
  * must send: a client that sends anything else gets a signature mismatch from S3.
  */
 import { type ErrorKind, invalidInput, permissionDenied, RolegateError } from '../errors/errors.js';
+import { memoized } from '../lib/memoized.js';
 import { sha256Hex, UNSIGNED_PAYLOAD, uriEncode } from '../lib/sigv4.js';
 import { MAX_DELETE_BODY_BYTES, MAX_DELETE_OBJECTS, parseDeleteRequest } from '../lib/xml.js';
 import type { ConnectionTarget, Scope } from './model.js';
@@ -199,22 +200,34 @@ function decodeComponent(component: string, what: string): string {
 }
 
 /** The hosts a connection's S3 endpoint answers on, path-style. Virtual-host-style is `<bucket>.` + one of these. */
-export function endpointHosts(target: ConnectionTarget): { protocol: 'http:' | 'https:'; hosts: string[] } {
-  if (target.endpoint !== undefined) {
-    const url = new URL(target.endpoint);
-    return { protocol: url.protocol === 'http:' ? 'http:' : 'https:', hosts: [url.host.toLowerCase()] };
-  }
-  const suffix = target.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
-  const hosts = [`s3.${target.region}.${suffix}`, `s3.dualstack.${target.region}.${suffix}`];
-  if (target.region === 'us-east-1') hosts.push('s3.amazonaws.com');
-  return { protocol: 'https:', hosts };
+export function endpointHosts(target: ConnectionTarget): {
+  protocol: 'http:' | 'https:';
+  hosts: readonly string[];
+} {
+  return target.endpoint !== undefined ? customEndpoint(target.endpoint) : awsEndpoint(target.region);
 }
 
 /** The endpoint path prefix (`''` or `/base`) of a connection whose endpoint URL has a path. */
 export function endpointBasePath(target: ConnectionTarget): string {
-  if (target.endpoint === undefined) return '';
-  return new URL(target.endpoint).pathname.replace(/\/+$/, '');
+  return target.endpoint === undefined ? '' : customEndpoint(target.endpoint).basePath;
 }
+
+// Memoized: every signing request checks its host against its connection's endpoint.
+const customEndpoint = memoized((endpoint: string) => {
+  const url = new URL(endpoint);
+  return {
+    protocol: url.protocol === 'http:' ? ('http:' as const) : ('https:' as const),
+    hosts: [url.host.toLowerCase()] as readonly string[],
+    basePath: url.pathname.replace(/\/+$/, ''),
+  };
+});
+
+const awsEndpoint = memoized((region: string) => {
+  const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  const hosts = [`s3.${region}.${suffix}`, `s3.dualstack.${region}.${suffix}`];
+  if (region === 'us-east-1') hosts.push('s3.amazonaws.com');
+  return { protocol: 'https:' as const, hosts: hosts as readonly string[] };
+});
 
 interface ParsedUri {
   readonly protocol: 'http:' | 'https:';

@@ -3,7 +3,7 @@
  * (remote signing): encodings, the canonical query and header values, the signing key and the signature.
  * Pure: no I/O, and nothing here keeps a secret beyond the call.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
@@ -33,8 +33,9 @@ export function canonicalHeaderValue(value: string): string {
   return value.trim().replace(/\s+/g, ' ');
 }
 
+/** Hex SHA-256 of a string's UTF-8 bytes, or of bytes (one-shot: half the cost of a Hash object for short input). */
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 export function hmac(key: Uint8Array | string, data: string): Buffer {

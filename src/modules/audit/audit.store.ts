@@ -66,7 +66,7 @@ type Row = {
   object_key: string | null;
 };
 const INSERT_SQL = `insert into audit_events (seq, id, time, actor, action, connection, outcome, session_name, object_key, event, prev_hash, hash)
-  values (@seq, @id, @time, @actor, @action, @connection, @outcome, @session_name, @object_key, @event, @prev_hash, @hash)`;
+  values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 const COLUMNS = [
   'event',
@@ -144,11 +144,27 @@ export function createAuditStore(db: Db): AuditStore {
   const sqlite = sqliteHandleOf(db);
   const checkpointer = sqlite !== undefined && !sqlite.memory ? startSqliteCheckpointer({ main: sqlite }) : undefined;
   const insertOne = sqlite?.prepare(INSERT_SQL);
+  // Positional parameters, straight from the event: binding by name costs about 1 µs more per row.
   const insertInline =
     insertOne === undefined
       ? undefined
-      : sqlite?.transaction((rows: ReturnType<typeof toRow>[]) => {
-          for (const row of rows) insertOne.run(row);
+      : sqlite?.transaction((events: readonly ChainedAuditEvent[]) => {
+          for (const e of events) {
+            insertOne.run(
+              e.seq,
+              e.id,
+              e.time,
+              e.actor ?? null,
+              e.action,
+              e.connection ?? null,
+              e.outcome,
+              e.sessionName ?? null,
+              e.key ?? null,
+              contentJsonOf(e),
+              e.prevHash,
+              e.hash,
+            );
+          }
         });
 
   return {
@@ -156,7 +172,7 @@ export function createAuditStore(db: Db): AuditStore {
     appendsInline: insertInline !== undefined,
     async append(events) {
       if (insertInline !== undefined) {
-        insertInline(events.map(toRow));
+        insertInline(events);
         return;
       }
       // PostgreSQL: one multi-row insert per batch, chunked well under the bound-parameter limit.
