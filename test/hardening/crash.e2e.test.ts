@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -18,8 +17,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickFreePort } from '../../src/demo/local-backend.js';
 import { type DemoSeed, seedDemo } from '../../src/demo/seed.js';
 import { backendFromContext } from '../harness/backend-context.js';
-import { CLI_BIN, cleanEnv, requireBuiltCli, runCli } from '../harness/cli.js';
+import { cleanEnv, requireBuiltCli, runCli } from '../harness/cli.js';
 import { registerSecrets, registerText } from '../harness/secret-registry.js';
+import { type ServeProcess, startServeProcess } from '../harness/serve-process.js';
 
 /**
  * rolegate as a real child process (`rolegate serve`), SIGKILLed mid-upload (user API and gateway) and in the
@@ -47,40 +47,18 @@ let api: string;
 let gatewayUrl: string;
 let token: string;
 let gatewayKey: { accessKeyId: string; secretAccessKey: string };
-let child: ChildProcess | undefined;
-const outputs: string[] = [];
+let child: ServeProcess | undefined;
+/** Every process started, for the secret scan of what they printed. */
+const processes: ServeProcess[] = [];
 const secrets = new Set<string>();
 
 async function start(): Promise<void> {
-  const proc = spawn(process.execPath, [CLI_BIN, 'serve', '--config', config], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out: string[] = [];
-  outputs.push('');
-  const slot = outputs.length - 1;
-  const keep = (c: Buffer) => {
-    out.push(c.toString('utf8'));
-    outputs[slot] = out.join('');
-  };
-  proc.stdout?.on('data', keep);
-  proc.stderr?.on('data', keep);
-  child = proc;
-  for (let i = 0; i < 200; i++) {
-    const res = await fetch(`${api}/healthz`).catch(() => undefined);
-    if (res?.status === 200) return;
-    if (proc.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`rolegate serve did not come up (exit ${proc.exitCode})`);
+  child = await startServeProcess(config, env, api);
+  processes.push(child);
 }
 
 async function kill9(): Promise<void> {
-  const proc = child;
-  if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
-  const gone = new Promise<void>((r) => proc.once('exit', () => r()));
-  proc.kill('SIGKILL');
-  await gone;
+  await child?.kill9();
   child = undefined;
 }
 
@@ -201,7 +179,7 @@ describe('rolegate SIGKILLed mid-work and restarted on the same data directory',
   afterAll(async () => {
     await kill9();
     registerSecrets(secrets);
-    for (const text of outputs) registerText('crash-child-output', text);
+    for (const p of processes) registerText('crash-child-output', p.output());
     await rm(dir, { recursive: true, force: true });
   });
 
