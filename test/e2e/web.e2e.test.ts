@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findLeaks, startTestRolegate, type TestRolegate } from '../harness/rolegate.js';
+import { findLeaks, salesConnectionBody, startTestRolegate, type TestRolegate } from '../harness/rolegate.js';
 
 /**
  * The web UI in a real browser (Debian's Chromium driven by playwright-core) against a real rolegate over
@@ -252,6 +252,45 @@ describe('web UI', () => {
     expect(await bob.content()).not.toContain(rg.tokens.bob);
   });
 
+  it('bob makes a share link (a presigned URL) where signing is allowed for him, and nowhere else', async () => {
+    const created = await rg.api(
+      rg.tokens.admin,
+      'POST',
+      '/api/connections',
+      salesConnectionBody(rg, { name: 'ui-share', signingAllowedBy: 'everyone' }),
+    );
+    expect(created.status, created.text).toBe(201);
+    const bob = await newTab();
+    await signIn(bob, rg.tokens.bob, 'bob');
+    await bob.goto(`${rg.url}/data/ui-sales?prefix=2024/`);
+    await expect.poll(() => bob.getByRole('rowheader', { name: 'q1.csv' }).isVisible()).toBe(true);
+    expect(await bob.getByRole('button', { name: /^Share link/ }).count()).toBe(0);
+
+    await bob.goto(`${rg.url}/data/ui-share?prefix=2024/`);
+    await bob.getByRole('button', { name: 'Share link q1.csv' }).click();
+    await expect.poll(() => bob.getByRole('heading', { name: 'Share link for q1.csv' }).isVisible()).toBe(true);
+    const url = await bob.getByLabel('Presigned URL').inputValue();
+    const presigned = new URL(url);
+    for (const name of ['X-Amz-Signature', 'X-Amz-Security-Token'])
+      rg.secrets.add(presigned.searchParams.get(name) ?? '');
+    // Straight to S3 (RGW), not through rolegate, and good for 15 minutes.
+    expect(presigned.origin).toBe(new URL(rg.backend.endpoint).origin);
+    expect(presigned.searchParams.get('X-Amz-Expires')).toBe('900');
+    await shot(bob, 'share-link');
+    const fetched = await fetch(url);
+    expect(fetched.status).toBe(200);
+    expect(await fetched.text()).toBe(rg.seed.objects['sales/2024/q1.csv']);
+    await bob.getByRole('button', { name: 'Close' }).click();
+    expect(await bob.getByLabel('Presigned URL').count()).toBe(0);
+
+    await rg.app.trail.flush();
+    const audit = await rg.api(rg.tokens.admin, 'GET', '/api/audit?action=signing.presign&user=bob');
+    expect(audit.status).toBe(200);
+    expect((audit.json as { events: unknown[] }).events).toContainEqual(
+      expect.objectContaining({ connection: 'ui-share', key: 'sales/2024/q1.csv', outcome: 'allowed' }),
+    );
+  });
+
   it('bob’s snippets: the fast path on s3-sales, the gateway with a new gateway key on ui-sales', async () => {
     const bob = await newTab();
     await signIn(bob, rg.tokens.bob, 'bob');
@@ -356,9 +395,11 @@ describe('web UI', () => {
 
     // Filters live in the URL, so a search can be reloaded and shared.
     await admin.goto(`${rg.url}/audit?action=connection.create`);
-    // The API's event of a create names no connection (POST /api/connections has no name in its path).
-    await expect.poll(() => table.getByRole('row', { name: /connection\.create.*allowed/ }).count()).toBe(1);
-    expect(await table.getByRole('row', { name: /connection\.create.*allowed/ }).textContent()).toContain('admin');
+    // ui-sales through the form and ui-share through the API, both by the admin. The API's event of a create names
+    // no connection (POST /api/connections has no name in its path).
+    const creates = table.getByRole('row', { name: /connection\.create.*allowed/ });
+    await expect.poll(() => creates.count()).toBe(2);
+    for (const row of await creates.all()) expect(await row.textContent()).toContain('admin');
     await admin.goto(`${rg.url}/audit?action=property.set`);
     await expect.poll(() => table.getByRole('row', { name: /property\.set/ }).count()).toBe(2);
 

@@ -113,6 +113,16 @@ export interface Listing {
   nextCursor?: string;
 }
 
+/** POST /api/connections/{name}/presign: a URL straight to S3, signed with the user's role session. */
+export interface PresignedUrl {
+  url: string;
+  method: 'GET' | 'PUT';
+  expiresAt: string;
+  expiresSeconds: number;
+  bucket: string;
+  key: string;
+}
+
 /** Every error body of the API. */
 export interface ErrorBody {
   code: string;

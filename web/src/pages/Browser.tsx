@@ -1,19 +1,22 @@
 import { type FormEvent, useRef, useState } from 'react';
 import { Empty, ErrorNotice, Loading, PageTitle } from '../components/ui';
 import { seg } from '../lib/api';
+import { admits } from '../lib/connection-form';
 import { baseName, breadcrumbs, formatBytes, formatDate } from '../lib/format';
 import { Link, useRouter } from '../lib/router';
 import { saveBlob } from '../lib/save';
 import { useSession } from '../lib/session';
-import type { ConnectionView, Listing } from '../lib/types';
+import type { ConnectionView, Listing, PresignedUrl } from '../lib/types';
 import { useResource } from '../lib/use-resource';
 import { Snippets } from './Snippets';
 
 const PAGE_SIZE = 100;
+/** How long a share link stays valid (rolegate caps it at an hour and at the role session's expiry). */
+const SHARE_SECONDS = 900;
 
 /** Folders and objects of one connection, read and written through rolegate as the signed-in user. */
 export function BrowserPage({ name }: { name: string }) {
-  const { api } = useSession();
+  const { api, me } = useSession();
   const { query } = useRouter();
   const prefix = query.get('prefix') ?? '';
   // Cursors of the pages before this one; the last is the current page's cursor.
@@ -31,6 +34,8 @@ export function BrowserPage({ name }: { name: string }) {
     return api.get<Listing>(`/api/connections/${seg(name)}/objects?${q}`);
   });
   const [actionError, setActionError] = useState<unknown>();
+  /** The last share link made, with the key as this page names it (the URL's is the full key in the bucket). */
+  const [shared, setShared] = useState<{ key: string; link: PresignedUrl }>();
   const here = (p: string) => `/data/${encodeURIComponent(name)}${p === '' ? '' : `?prefix=${encodeURIComponent(p)}`}`;
   const objectPath = (key: string) => `/api/connections/${seg(name)}/object?key=${encodeURIComponent(key)}`;
 
@@ -38,6 +43,19 @@ export function BrowserPage({ name }: { name: string }) {
     setActionError(undefined);
     try {
       saveBlob(await api.blob(objectPath(key)), baseName(key));
+    } catch (err) {
+      setActionError(err);
+    }
+  }
+  async function share(key: string) {
+    setActionError(undefined);
+    try {
+      const link = await api.send<PresignedUrl>('POST', `/api/connections/${seg(name)}/presign`, {
+        key,
+        method: 'GET',
+        expiresSeconds: SHARE_SECONDS,
+      });
+      setShared({ key, link });
     } catch (err) {
       setActionError(err);
     }
@@ -55,6 +73,8 @@ export function BrowserPage({ name }: { name: string }) {
 
   const data = listing.data;
   const readOnly = connection.data?.readOnly ?? false;
+  // The server decides; this only spares a button that would be refused.
+  const canShare = admits(connection.data?.signingAllowedBy ?? 'nobody', me.groups);
   return (
     <section>
       <p className="crumbs">
@@ -82,6 +102,7 @@ export function BrowserPage({ name }: { name: string }) {
 
       {listing.error !== undefined && <ErrorNotice error={listing.error} title="Cannot list:" />}
       <ErrorNotice error={actionError} />
+      {shared && <ShareLink objectKey={shared.key} link={shared.link} onClose={() => setShared(undefined)} />}
       {listing.loading && !data && <Loading what="the folder" />}
       {data && data.folders.length === 0 && data.objects.length === 0 && (
         <Empty>{prefix === '' ? 'This connection is empty.' : 'This folder is empty.'}</Empty>
@@ -121,6 +142,11 @@ export function BrowserPage({ name }: { name: string }) {
                     <button type="button" className="small" onClick={() => void download(o.key)}>
                       Download <span className="visually-hidden">{baseName(o.key)}</span>
                     </button>
+                    {canShare && (
+                      <button type="button" className="small" onClick={() => void share(o.key)}>
+                        Share link <span className="visually-hidden">{baseName(o.key)}</span>
+                      </button>
+                    )}
                     {!readOnly && (
                       <button type="button" className="small danger" onClick={() => void remove(o.key)}>
                         Delete <span className="visually-hidden">{baseName(o.key)}</span>
@@ -152,6 +178,37 @@ export function BrowserPage({ name }: { name: string }) {
         <Upload connection={name} prefix={prefix} onUploaded={listing.reload} />
       )}
       {connection.data && <Snippets connection={connection.data} prefix={prefix} />}
+    </section>
+  );
+}
+
+/** A presigned GET URL just made: straight to S3, no rolegate token needed, valid until it expires. */
+function ShareLink({ objectKey, link, onClose }: { objectKey: string; link: PresignedUrl; onClose: () => void }) {
+  const [copied, setCopied] = useState(false);
+  async function copy() {
+    await navigator.clipboard.writeText(link.url);
+    setCopied(true);
+  }
+  return (
+    <section className="panel share" aria-labelledby="share-title">
+      <h2 id="share-title">Share link for {baseName(objectKey)}</h2>
+      <p>
+        Whoever has this link can download <span className="mono">{objectKey}</span> straight from S3 until{' '}
+        <time dateTime={link.expiresAt}>{formatDate(link.expiresAt)}</time>, without a rolegate token. It is signed with
+        your role session, and the audit trail records that you made it.
+      </p>
+      <label htmlFor="share-url">Presigned URL</label>
+      <div className="upload-row">
+        <input id="share-url" className="mono" readOnly value={link.url} onFocus={(e) => e.currentTarget.select()} />
+        {'clipboard' in navigator && (
+          <button type="button" onClick={() => void copy()}>
+            {copied ? 'Copied' : 'Copy'}
+          </button>
+        )}
+        <button type="button" onClick={onClose}>
+          Close
+        </button>
+      </div>
     </section>
   );
 }
