@@ -11,7 +11,6 @@
  * Starts a dedicated local RGW (memstore sized for the object) and deletes what it wrote.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { pickFreePort, startLocalBackend } from '../src/demo/local-backend.js';
 import { startBenchChild, stopBenchChild } from './lib/bench-child.js';
+import { machineJiffies, processJiffies, rssBytes } from './lib/proc-stats.js';
 
 const TARGET_RATIO = 0.8;
 const TARGET_RSS_MIB = 64;
@@ -47,27 +47,6 @@ function source(size: number): Readable {
       this.push(n === MiB ? block : block.subarray(0, n));
     },
   });
-}
-
-function rssBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-  return Number(kb ?? 0) * 1024;
-}
-
-/** Jiffies the whole machine spent busy and in total, summed over its cores (first line of /proc/stat). */
-function machineJiffies(): { busy: number; total: number } {
-  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-  const total = fields.reduce((a, b) => a + b, 0);
-  // idle and iowait are the 4th and 5th fields.
-  return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
-}
-
-/** Jiffies a process spent on CPU (utime + stime, fields 14 and 15 of /proc/PID/stat). */
-function processJiffies(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
 }
 
 /** Waits (up to 30 s) until the machine is mostly idle, so that no run pays for the backend's leftover work. */

@@ -8,7 +8,6 @@
  * Without --backend it starts a dedicated local RGW and stops it at the end.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { pickFreePort, startLocalBackend } from '../src/demo/local-backend.js';
 import { startBenchChild, stopBenchChild } from './lib/bench-child.js';
+import { rssBytes } from './lib/proc-stats.js';
 
 interface Facts {
   url: string;
@@ -36,10 +36,7 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
 
-function rssMiB(pid: number): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Math.round(Number(kb ?? 0) / 1024);
-}
+const rssMiB = (pid: number): number => Math.round(rssBytes(pid) / (1024 * 1024));
 
 function startServer(envJson: string): Promise<{ child: ChildProcess; facts: Facts }> {
   return startBenchChild<Facts>('load-server.js', {

@@ -15,6 +15,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { pickFreePort, startLocalBackend } from '../src/demo/local-backend.js';
 import { startBenchChild, stopBenchChild } from './lib/bench-child.js';
 import { BenchHttpClient, type HttpAnswer } from './lib/http-client.js';
+import { JIFFIES_PER_SECOND, processJiffies } from './lib/proc-stats.js';
 import type { SigningServerFacts } from './lib/signing-server.js';
 
 const TARGET_RATIO = 0.9;
@@ -86,6 +88,45 @@ async function timed(total: number, fn: () => Promise<void>): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
+/** CPU time (µs) used so far by this process (the client), rolegate's process and the backend's daemons. */
+interface CpuSplit {
+  readonly client: number;
+  readonly rolegate: number;
+  readonly backend: number;
+}
+
+function cpuMeter(rolegatePid: number, backendDir: string) {
+  // DIR/pids of scripts/s3-backend.sh: one `name pid` line per daemon (mon, osd, rgw).
+  const daemons = readFileSync(join(backendDir, 'pids'), 'utf8')
+    .split('\n')
+    .map((line) => Number(line.trim().split(/\s+/)[1]))
+    .filter((pid) => Number.isInteger(pid) && pid > 0);
+  const micros = (jiffies: number) => (jiffies * 1_000_000) / JIFFIES_PER_SECOND;
+  const now = (): CpuSplit => {
+    const own = process.cpuUsage();
+    return {
+      client: own.user + own.system,
+      rolegate: micros(processJiffies(rolegatePid)),
+      backend: micros(daemons.reduce((sum, pid) => sum + processJiffies(pid), 0)),
+    };
+  };
+  return {
+    /** Runs `fn` and adds the CPU each party used meanwhile to `into`. */
+    async measure<T>(into: { client: number; rolegate: number; backend: number }, fn: () => Promise<T>): Promise<T> {
+      const before = now();
+      const result = await fn();
+      const after = now();
+      into.client += after.client - before.client;
+      into.rolegate += after.rolegate - before.rolegate;
+      into.backend += after.backend - before.backend;
+      return result;
+    },
+  };
+}
+
+const perRequest = (cpu: CpuSplit, requests: number) =>
+  `client ${(cpu.client / requests).toFixed(0)} + rolegate ${(cpu.rolegate / requests).toFixed(0)} + RGW ${(cpu.backend / requests).toFixed(0)} µs`;
+
 function expectBody(res: HttpAnswer, expected: number, status = 200): void {
   if (res.status !== status || res.body.byteLength !== expected)
     throw new Error(`GET answered ${res.status}, ${res.body.byteLength} bytes`);
@@ -128,6 +169,7 @@ try {
   });
   server = started.child;
   const { url, token, bucket, vended } = started.facts;
+  const cpu = cpuMeter(server.pid ?? 0, backend.dir);
   const local = new SignatureV4({
     credentials: {
       accessKeyId: vended.accessKeyId,
@@ -213,9 +255,11 @@ try {
     await timed(concurrency * 4, signedGet(key, size));
     let fast = 0;
     let signed = 0;
+    const fastCpu = { client: 0, rolegate: 0, backend: 0 };
+    const signedCpu = { client: 0, rolegate: 0, backend: 0 };
     for (let r = 0; r < rounds; r++) {
-      fast += await timed(requests, fastPathGet(key, size));
-      signed += await timed(requests, signedGet(key, size));
+      fast += await cpu.measure(fastCpu, () => timed(requests, fastPathGet(key, size)));
+      signed += await cpu.measure(signedCpu, () => timed(requests, signedGet(key, size)));
     }
     const total = requests * rounds;
     const fastRps = total / fast;
@@ -228,6 +272,7 @@ try {
         `signed ${signedRps.toFixed(0)} req/s (${mib(signedRps)} MiB/s), ratio ${ratio.toFixed(2)}× ` +
         `${ratio >= TARGET_RATIO ? 'OK' : `below the ${TARGET_RATIO}× target`}`,
     );
+    console.log(`      CPU per GET: fast path ${perRequest(fastCpu, total)}; signed ${perRequest(signedCpu, total)}`);
   }
   console.log(
     `  target ${TARGET_RATIO}× met for ${ratios.filter((r) => r >= TARGET_RATIO).length} of ${ratios.length} sizes`,
