@@ -1,7 +1,6 @@
-import { createHash, createHmac } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { SourceData } from '@smithy/types';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { smithyS3Signer } from '../../test/harness/smithy-signer.js';
 import { isRolegateError } from '../errors/errors.js';
 import { UNSIGNED_PAYLOAD, uriEncode } from '../lib/sigv4.js';
 import {
@@ -13,38 +12,10 @@ import {
   verifySignature,
 } from './sigv4.js';
 
-/** node:crypto behind the hash interface @smithy/signature-v4 expects: an independent signer to verify against. */
-class Sha256 {
-  #hash;
-  constructor(secret?: SourceData) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: SourceData) {
-    this.#hash.update(bytes(data));
-  }
-  async digest() {
-    return new Uint8Array(this.#hash.digest());
-  }
-  reset() {}
-}
-
-const bytes = (d: SourceData): Uint8Array | string =>
-  typeof d === 'string'
-    ? d
-    : ArrayBuffer.isView(d)
-      ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
-      : new Uint8Array(d);
-
 const KEY = { accessKeyId: 'RGWKEXAMPLE0000000001', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
-const signer = new SignatureV4({
-  credentials: KEY,
-  region: 'us-east-1',
-  service: 's3',
-  sha256: Sha256,
-  uriEscapePath: false,
-  applyChecksum: false,
-});
+/** An independent signer (@smithy/signature-v4) to verify against. */
+const signer = smithyS3Signer(KEY, 'us-east-1');
 
 interface Spec {
   method?: string;

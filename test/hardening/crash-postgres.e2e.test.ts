@@ -11,7 +11,7 @@ import { backendFromContext } from '../harness/backend-context.js';
 import { cleanEnv, requireBuiltCli, runCli } from '../harness/cli.js';
 import { createTestDatabase } from '../harness/postgres.js';
 import { registerSecrets, registerText } from '../harness/secret-registry.js';
-import { type ServeProcess, startServeProcess } from '../harness/serve-process.js';
+import { callApi, type ServeProcess, startServeProcess } from '../harness/serve-process.js';
 
 /**
  * Two `rolegate serve` processes on one PostgreSQL store. The one streaming a user-API upload is SIGKILLed; the
@@ -38,19 +38,7 @@ const apis: string[] = [];
 const processes: ServeProcess[] = [];
 const secrets = new Set<string>();
 
-async function call(api: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${api}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 400) registerText('crash-postgres-error-body', text);
-  return { status: res.status, json: text === '' ? undefined : (JSON.parse(text) as unknown) };
-}
+const call = (api: string, method: string, path: string, body?: unknown) => callApi(api, token, method, path, body);
 
 async function uploadsUnder(prefix: string) {
   const out = await admin.send(new ListMultipartUploadsCommand({ Bucket: seed.bucket, Prefix: prefix }));

@@ -19,7 +19,7 @@ import { type DemoSeed, seedDemo } from '../../src/demo/seed.js';
 import { backendFromContext } from '../harness/backend-context.js';
 import { cleanEnv, requireBuiltCli, runCli } from '../harness/cli.js';
 import { registerSecrets, registerText } from '../harness/secret-registry.js';
-import { type ServeProcess, startServeProcess } from '../harness/serve-process.js';
+import { callApi, type ServeProcess, startServeProcess } from '../harness/serve-process.js';
 
 /**
  * rolegate as a real child process (`rolegate serve`), SIGKILLed mid-upload (user API and gateway) and in the
@@ -62,19 +62,7 @@ async function kill9(): Promise<void> {
   child = undefined;
 }
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(`${api}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 400) registerText('crash-error-body', text);
-  return { status: res.status, json: text === '' ? undefined : JSON.parse(text) };
-}
+const call = (method: string, path: string, body?: unknown) => callApi(api, token, method, path, body);
 
 const connection = (name: string, n: number) => ({
   name,

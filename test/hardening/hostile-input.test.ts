@@ -1,9 +1,6 @@
-import { createHash, createHmac } from 'node:crypto';
 import { posix } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { SourceData } from '@smithy/types';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Scope } from '../../src/domain/model.js';
@@ -16,6 +13,7 @@ import { PayloadDecoder, type PayloadSpec } from '../../src/gateway/payload.js';
 import { parseAuthentication, type RawRequest, type SigningContext, verifySignature } from '../../src/gateway/sigv4.js';
 import { EMPTY_SHA256, hmac, sha256Hex, signingKey, uriEncode } from '../../src/lib/sigv4.js';
 import { parseXml } from '../../src/lib/xml.js';
+import { smithyS3Signer } from '../harness/smithy-signer.js';
 
 /**
  * Hostile input against the pure edges of rolegate: fast-check with a fixed seed, a bounded number of runs and
@@ -253,37 +251,10 @@ describe('hostile input: role ARNs and session names', () => {
   });
 });
 
-/** node:crypto behind the hash interface @smithy/signature-v4 expects: an independent signer. */
-class Sha256 {
-  #hash;
-  constructor(secret?: SourceData) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: SourceData) {
-    this.#hash.update(bytes(data));
-  }
-  async digest() {
-    return new Uint8Array(this.#hash.digest());
-  }
-  reset() {}
-}
-const bytes = (d: SourceData): Uint8Array | string =>
-  typeof d === 'string'
-    ? d
-    : ArrayBuffer.isView(d)
-      ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
-      : new Uint8Array(d);
-
 const KEY = { accessKeyId: 'RGWKEXAMPLE0000000001', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
-const signer = new SignatureV4({
-  credentials: KEY,
-  region: 'us-east-1',
-  service: 's3',
-  sha256: Sha256,
-  uriEscapePath: false,
-  applyChecksum: false,
-});
+/** An independent signer (@smithy/signature-v4). */
+const signer = smithyS3Signer(KEY, 'us-east-1');
 
 async function signedRequest(path: string, query: Record<string, string>): Promise<RawRequest> {
   const wirePath = path

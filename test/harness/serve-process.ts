@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { CLI_BIN } from './cli.js';
+import { registerText } from './secret-registry.js';
 
 /** `rolegate serve` as a child process that a test can SIGKILL, with everything it printed kept. */
 export interface ServeProcess {
@@ -41,4 +42,25 @@ export async function startServeProcess(config: string, env: NodeJS.ProcessEnv, 
   }
   await serving.kill9();
   throw new Error(`rolegate serve did not come up (exit ${proc.exitCode}): ${serving.output().slice(-2000)}`);
+}
+
+/** One JSON call to a rolegate's API with a bearer token; an error body is registered for the secret scan. */
+export async function callApi(
+  api: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(`${api}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 400) registerText('serve-process-error-body', text);
+  return { status: res.status, json: text === '' ? undefined : (JSON.parse(text) as unknown) };
 }

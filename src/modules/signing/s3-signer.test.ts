@@ -1,8 +1,6 @@
-import { createHash, createHmac } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { SourceData } from '@smithy/types';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { smithyS3Signer } from '../../../test/harness/smithy-signer.js';
 import type { ConnectionTarget, Scope } from '../../domain/model.js';
 import { planSigning, type SigningPlan } from '../../domain/signing.js';
 import { parseAuthentication, type RawRequest, verifySignature } from '../../gateway/sigv4.js';
@@ -117,39 +115,6 @@ describe('presignPlannedRequest', () => {
   });
 });
 
-/** node:crypto behind the hash interface @smithy/signature-v4 expects. */
-class NodeSha256 {
-  readonly #hash;
-  constructor(secret?: SourceData) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: SourceData): void {
-    this.#hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.#hash.digest());
-  }
-  reset(): void {}
-}
-const bytes = (d: SourceData): Buffer | string =>
-  typeof d === 'string'
-    ? d
-    : ArrayBuffer.isView(d)
-      ? Buffer.from(d.buffer, d.byteOffset, d.byteLength)
-      : Buffer.from(d);
-
-/** @smithy/signature-v4, set up as the AWS SDK signs S3: an independent implementation to agree with. */
-function smithy(credentials: typeof CREDENTIALS | Omit<typeof CREDENTIALS, 'sessionToken'>, region: string) {
-  return new SignatureV4({
-    credentials,
-    region,
-    service: 's3',
-    sha256: NodeSha256,
-    uriEscapePath: false,
-    applyChecksum: false,
-  });
-}
-
 const asSmithyRequest = (plan: SigningPlan, headers: Record<string, string>) => ({
   method: plan.method,
   protocol: plan.protocol,
@@ -195,7 +160,7 @@ describe('the signer agrees with @smithy/signature-v4', () => {
         }
         const credentials = r.token ? CREDENTIALS : { ...CREDENTIALS, sessionToken: undefined };
         const ours = signPlannedRequest(plan, credentials, r.region, r.at);
-        const theirs = smithy(credentials, r.region).sign(asSmithyRequest(plan, { ...plan.headers }), {
+        const theirs = smithyS3Signer(credentials, r.region).sign(asSmithyRequest(plan, { ...plan.headers }), {
           signingDate: r.at,
         });
         runs.push(
@@ -219,7 +184,7 @@ describe('the signer agrees with @smithy/signature-v4', () => {
       SCOPE,
     );
     const ours = new URL(presignPlannedRequest(plan, CREDENTIALS, 'us-east-1', AT, 300));
-    const theirs = await smithy(CREDENTIALS, 'us-east-1').presign(
+    const theirs = await smithyS3Signer(CREDENTIALS, 'us-east-1').presign(
       asSmithyRequest(plan, { host: plan.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }),
       {
         signingDate: AT,
