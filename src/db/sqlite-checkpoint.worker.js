@@ -17,12 +17,16 @@ db.pragma(`busy_timeout = ${Math.trunc(data.busyTimeoutMs)}`);
 // This connection only checkpoints; it must not also do so as a side effect of a commit of its own.
 db.pragma('wal_autocheckpoint = 0');
 
+let reported = { log: 0, checkpointed: 0 };
 const timer = setInterval(() => {
   // PASSIVE copies what no reader still needs and never waits for, or blocks, the writers.
   const [result] = /** @type {{ busy: number, log: number, checkpointed: number }[]} */ (
     db.pragma('wal_checkpoint(PASSIVE)')
   );
-  if (result !== undefined) port.postMessage({ log: result.log, checkpointed: result.checkpointed });
+  // Only news wakes the main thread: an idle store's checkpoints find the same (empty) WAL every time.
+  if (result === undefined || (result.log === reported.log && result.checkpointed === reported.checkpointed)) return;
+  reported = { log: result.log, checkpointed: result.checkpointed };
+  port.postMessage(reported);
 }, data.everyMs);
 
 port.on('message', (/** @type {'close'} */ message) => {

@@ -21,7 +21,9 @@ export interface Metrics {
 
 export function createMetrics(engineStats: () => CredentialEngineStats): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'rolegate_process_' });
+  // The event-loop delay monitor samples on a timer: at prom-client's default of 10 ms it alone woke an idle
+  // rolegate 100 times a second (6 ms of CPU per second, doing nothing). A delay worth alerting on is far longer.
+  collectDefaultMetrics({ register: registry, prefix: 'rolegate_process_', eventLoopMonitoringPrecision: 100 });
   const cache = (name: string, help: string, pick: (s: CredentialEngineStats) => number) =>
     new Counter({
       name,
