@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -90,14 +90,16 @@ export async function startTestRolegate(options: { config?: Record<string, unkno
     },
   });
   const config = parseConfig({ dataDir: dir, server: { port: 0 }, log: { level: 'debug' }, ...options.config });
+  const vaultKey = randomBytes(32).toString('hex');
   const app = await createApp({
     config,
     logDestination,
-    env: { ROLEGATE_SECRET_KEY: randomBytes(32).toString('hex') },
+    env: { ROLEGATE_SECRET_KEY: vaultKey },
   });
   const url = await app.http.listen({ host: '127.0.0.1', port: 0 });
   const tokens = await provisionDemo(app.services, backend, seed);
   const secrets = new Set<string>([
+    vaultKey,
     backend.master.secretAccessKey,
     backend.admin.secretAccessKey,
     tokens.admin,
@@ -152,11 +154,18 @@ export async function startTestRolegate(options: { config?: Record<string, unkno
       registerText('audit', stored);
       registerText('logs', logs.join(''));
       registerText('error-bodies', errorBodies.join('\n'));
+      // What it left at rest (the SQLite file and its WAL, audit files): secrets there must be sealed or hashed.
+      for (const file of await filesUnder(dir)) registerText('data-dir', (await readFile(file)).toString('latin1'));
       const leaked = [...secrets].filter((secret) => secret.length >= 8 && stored.includes(secret)).length;
       await rm(dir, { recursive: true, force: true });
       if (leaked > 0) throw new Error(`${leaked} secret(s) reached the audit trail`);
     },
   };
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
 /**
