@@ -453,8 +453,9 @@ function signableHeaders(
 /**
  * Signs a request's body along with it: its SHA-256 becomes the signed `x-amz-content-sha256`, which S3 checks
  * against the body it receives. For DeleteObjects, whose keys were checked in the body, so that a client cannot
- * send other keys under the same signature. A client that sent a payload hash must have sent this one; Iceberg Java
- * and PyIceberg send none, and keep the one rolegate adds.
+ * send other keys under the same signature. A client that sent a payload hash must have sent this one. Iceberg Java
+ * sends none (its AWS SDK adds the hash while signing, the step its signer client hands to rolegate) and keeps the
+ * one rolegate adds.
  */
 function bindPayload(
   checked: { headers: Record<string, string>; added: string[] },
