@@ -13,6 +13,7 @@ import { backendFromContext } from '../harness/backend-context.js';
 import { createTestDatabase } from '../harness/postgres.js';
 import { type RecordingProxy, startRecordingProxy } from '../harness/recording-proxy.js';
 import { uniqueSuffix } from '../harness/rolegate.js';
+import { registerSecrets } from '../harness/secret-registry.js';
 
 interface Instance {
   readonly app: App;
@@ -54,8 +55,18 @@ async function call(on: Instance, token: string, method: string, path: string, b
   return { status: res.status, text, json: text === '' ? undefined : (JSON.parse(text) as unknown) };
 }
 
-const credentials = (on: Instance, token: string, connection: string) =>
-  call(on, token, 'POST', `/api/connections/${connection}/credentials`);
+/** Issued here or by rolegate; the whole-suite secret scan looks for them in the shared database too. */
+const secrets = new Set<string>();
+
+async function credentials(on: Instance, token: string, connection: string) {
+  const res = await call(on, token, 'POST', `/api/connections/${connection}/credentials`);
+  if (res.status === 200) {
+    const vended = res.json as CredentialsResponse;
+    secrets.add(vended.SecretAccessKey);
+    if (vended.SessionToken !== undefined) secrets.add(vended.SessionToken);
+  }
+  return res;
+}
 
 /** Polls until `done` holds; returns how long that took (ms). Fails after `limitMs`. */
 async function timeUntil(done: () => Promise<boolean>, limitMs: number): Promise<number> {
@@ -82,6 +93,7 @@ describe('two rolegate instances on one PostgreSQL', () => {
     a = await startInstance(database.url, key);
     b = await startInstance(database.url, key);
     tokens = await provisionDemo(a.app.services, backend, seed);
+    for (const s of [key, backend.master.secretAccessKey, tokens.admin, tokens.alice, tokens.bob]) secrets.add(s);
     sts = await startRecordingProxy(backend.endpoint);
   });
 
@@ -92,6 +104,8 @@ describe('two rolegate instances on one PostgreSQL', () => {
       await rm(i.dir, { recursive: true, force: true });
     }
     await sts?.close();
+    // The shared role sessions are stored sealed: none of their secrets may be found in the database.
+    registerSecrets(secrets);
     await database?.drop();
   });
 

@@ -18,7 +18,7 @@ import { pickFreePort } from '../../src/demo/local-backend.js';
 import { type DemoSeed, seedDemo } from '../../src/demo/seed.js';
 import { backendFromContext } from '../harness/backend-context.js';
 import { cleanEnv, requireBuiltCli, runCli } from '../harness/cli.js';
-import { registerSecrets, registerText } from '../harness/secret-registry.js';
+import { registerFilesUnder, registerSecrets, registerText } from '../harness/secret-registry.js';
 import { callApi, type ServeProcess, startServeProcess } from '../harness/serve-process.js';
 
 /**
@@ -168,6 +168,7 @@ describe('rolegate SIGKILLed mid-work and restarted on the same data directory',
     await kill9();
     registerSecrets(secrets);
     for (const p of processes) registerText('crash-child-output', p.output());
+    await registerFilesUnder('crash-data-dir', join(dir, 'data'));
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { registerText, secretScanActive } from './secret-registry.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -43,6 +44,8 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   return {
     url: url.toString(),
     async drop() {
+      // What the run left at rest on PostgreSQL, for the whole-suite secret scan: secrets there must be sealed.
+      if (secretScanActive()) registerText('postgres-data', await dumpTables(url.toString()));
       const c = new pg.Client({ connectionString: admin });
       await c.connect();
       try {
@@ -52,4 +55,23 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
       }
     },
   };
+}
+
+/** Every row of every table in the database's public schema, as JSON lines. */
+async function dumpTables(databaseUrl: string): Promise<string> {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    const tables = await c.query<{ name: string }>(
+      "select table_name as name from information_schema.tables where table_schema = 'public' order by 1",
+    );
+    const lines: string[] = [];
+    for (const { name } of tables.rows) {
+      const rows = await c.query(`select * from "${name.replaceAll('"', '""')}"`);
+      for (const row of rows.rows) lines.push(`${name} ${JSON.stringify(row)}`);
+    }
+    return lines.join('\n');
+  } finally {
+    await c.end();
+  }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -9,7 +9,7 @@ import { type DemoTokens, provisionDemo } from '../../src/demo/demo-scenario.js'
 import type { BackendFacts } from '../../src/demo/local-backend.js';
 import { type DemoSeed, seedDemo } from '../../src/demo/seed.js';
 import { backendFromContext } from './backend-context.js';
-import { registerSecrets, registerText } from './secret-registry.js';
+import { registerFilesUnder, registerSecrets, registerText } from './secret-registry.js';
 
 export interface ApiResponse {
   readonly status: number;
@@ -155,17 +155,12 @@ export async function startTestRolegate(options: { config?: Record<string, unkno
       registerText('logs', logs.join(''));
       registerText('error-bodies', errorBodies.join('\n'));
       // What it left at rest (the SQLite file and its WAL, audit files): secrets there must be sealed or hashed.
-      for (const file of await filesUnder(dir)) registerText('data-dir', (await readFile(file)).toString('latin1'));
+      await registerFilesUnder('data-dir', dir);
       const leaked = [...secrets].filter((secret) => secret.length >= 8 && stored.includes(secret)).length;
       await rm(dir, { recursive: true, force: true });
       if (leaked > 0) throw new Error(`${leaked} secret(s) reached the audit trail`);
     },
   };
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 
@@ -27,6 +28,11 @@ function runDir(): string | undefined {
   }
 }
 
+/** True when this run scans for secrets (the `integ` project), so that collecting text is worth its time. */
+export function secretScanActive(): boolean {
+  return runDir() !== undefined;
+}
+
 /** Registers secrets issued or stored during the run (shorter than 8 characters are ignored by the scan). */
 export function registerSecrets(secrets: Iterable<string>): void {
   const dir = runDir();
@@ -41,6 +47,15 @@ export function registerText(label: string, text: string): void {
   if (dir === undefined || text === '') return;
   const safe = label.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60);
   writeFileSync(join(dir, 'text', `${safe}--${file}-${randomUUID().slice(0, 8)}.txt`), text);
+}
+
+/** Registers every file below `dir` (a data directory: SQLite files, audit files) as text, read as Latin-1. */
+export async function registerFilesUnder(label: string, dir: string): Promise<void> {
+  if (runDir() === undefined) return;
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  for (const e of entries) {
+    if (e.isFile()) registerText(label, (await readFile(join(e.parentPath, e.name))).toString('latin1'));
+  }
 }
 
 export function prepareRunDir(dir: string): void {
