@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { registerText } from './secret-registry.js';
 
 /** The built CLI (`npm test` builds before vitest runs). */
 export const CLI_BIN = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
@@ -36,9 +37,14 @@ export function run(command: string, args: string[], env: NodeJS.ProcessEnv, tim
   });
 }
 
-/** Runs `rolegate …` (the built CLI) with exactly `env`. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs?: number): Promise<RunResult> {
-  return run(process.execPath, [CLI_BIN, ...args], env, timeoutMs);
+/**
+ * Runs `rolegate …` (the built CLI) with exactly `env`. Its stderr (logs, errors) goes to the whole-suite secret
+ * scan; its stdout may hand a secret out on purpose (`init`'s token, `credential_process` JSON).
+ */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs?: number): Promise<RunResult> {
+  const result = await run(process.execPath, [CLI_BIN, ...args], env, timeoutMs);
+  registerText('cli-stderr', result.stderr);
+  return result;
 }
 
 /**
