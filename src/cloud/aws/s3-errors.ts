@@ -8,8 +8,17 @@ import {
 } from '../../errors/errors.js';
 import { awsErrorFacts } from './aws-error.js';
 
-/** S3 failures as typed errors; messages name the connection and key, never a credential. */
-export function mapS3Error(error: unknown, where: { connection: string; key?: string | undefined }): RolegateError {
+/**
+ * S3 failures as typed errors; messages name the connection and key, never a credential. A call that rolegate
+ * aborted (`signal`, with a RolegateError as its reason: the client went away, a part stalled) fails for that
+ * reason, not for the SDK's AbortError.
+ */
+export function mapS3Error(
+  error: unknown,
+  where: { connection: string; key?: string | undefined },
+  signal?: AbortSignal,
+): RolegateError {
+  if (signal?.aborted && signal.reason instanceof RolegateError) return signal.reason;
   if (error instanceof RolegateError) return error;
   const { status, name, network } = awsErrorFacts(error);
   const what =

@@ -187,13 +187,7 @@ export function createMultipartService(deps: MultipartServiceDeps) {
         );
         return { etag: out.ETag };
       } catch (e) {
-        throw mapS3Error(
-          options.signal?.aborted && isRolegateError(options.signal.reason) ? options.signal.reason : e,
-          {
-            connection,
-            key,
-          },
-        );
+        throw mapS3Error(e, { connection, key }, options.signal);
       } finally {
         touch(uploadId, -1);
       }

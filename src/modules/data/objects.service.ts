@@ -17,7 +17,7 @@ import { awsErrorFacts } from '../../cloud/aws/aws-error.js';
 import { mapS3Error } from '../../cloud/aws/s3-errors.js';
 import type { Principal, Scope } from '../../domain/model.js';
 import { isKeyInScope, relativeKey, resolveListPrefix, resolveObjectKey } from '../../domain/scope.js';
-import { isRolegateError, type RolegateError } from '../../errors/errors.js';
+import type { RolegateError } from '../../errors/errors.js';
 import { type DataSessionDeps, explainDenied, openDataSession } from './data-session.js';
 
 /** Standard headers S3 stores with an object and gives back on reads. */
@@ -320,13 +320,7 @@ export function createObjectsService(deps: DataSessionDeps) {
         );
         return { etag: out.ETag };
       } catch (e) {
-        throw mapS3Error(
-          options.signal?.aborted && isRolegateError(options.signal.reason) ? options.signal.reason : e,
-          {
-            connection,
-            key,
-          },
-        );
+        throw mapS3Error(e, { connection, key }, options.signal);
       }
     },
 
