@@ -264,6 +264,8 @@ describe('web UI', () => {
     await signIn(bob, rg.tokens.bob, 'bob');
     await bob.goto(`${rg.url}/data/ui-sales?prefix=2024/`);
     await expect.poll(() => bob.getByRole('rowheader', { name: 'q1.csv' }).isVisible()).toBe(true);
+    // The connection's rules have loaded (its bucket line shows), and they do not let bob sign here.
+    await expect.poll(() => bob.getByText(`s3://${rg.seed.bucket}/sales/`).isVisible()).toBe(true);
     expect(await bob.getByRole('button', { name: /^Share link/ }).count()).toBe(0);
 
     await bob.goto(`${rg.url}/data/ui-share?prefix=2024/`);
