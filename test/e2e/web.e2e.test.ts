@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLeaks, salesConnectionBody, startTestRolegate, type TestRolegate } from '../harness/rolegate.js';
 
@@ -70,7 +70,9 @@ async function signIn(page: Page, token: string, who: string) {
   await expect.poll(() => page.getByText(`Signed in as ${who}`).isVisible()).toBe(true);
 }
 
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+/** A full-page screenshot; `mask` covers what must not be in a picture (a presigned URL carries a token). */
+const shot = (page: Page, name: string, mask: Locator[] = []) =>
+  page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true, mask });
 
 describe('web UI', () => {
   let admin: Page;
@@ -278,7 +280,7 @@ describe('web UI', () => {
     // Straight to S3 (RGW), not through rolegate, and good for 15 minutes.
     expect(presigned.origin).toBe(new URL(rg.backend.endpoint).origin);
     expect(presigned.searchParams.get('X-Amz-Expires')).toBe('900');
-    await shot(bob, 'share-link');
+    await shot(bob, 'share-link', [bob.getByLabel('Presigned URL')]);
     const fetched = await fetch(url);
     expect(fetched.status).toBe(200);
     expect(await fetched.text()).toBe(rg.seed.objects['sales/2024/q1.csv']);

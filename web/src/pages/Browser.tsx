@@ -194,8 +194,9 @@ function ShareLink({ objectKey, link, onClose }: { objectKey: string; link: Pres
       <h2 id="share-title">Share link for {baseName(objectKey)}</h2>
       <p>
         Whoever has this link can download <span className="mono">{objectKey}</span> straight from S3 until{' '}
-        <time dateTime={link.expiresAt}>{formatDate(link.expiresAt)}</time>, without a rolegate token. It is signed with
-        your role session, and the audit trail records that you made it.
+        <time dateTime={link.expiresAt}>{formatDate(link.expiresAt)}</time>, without a rolegate token: it carries a
+        signature and your role session's token. Hand it only to whom the file may go; the audit trail records that you
+        made it.
       </p>
       <label htmlFor="share-url">Presigned URL</label>
       <div className="upload-row">
