@@ -160,9 +160,11 @@ async function main(): Promise<number> {
     }
     const durationMs = options.seconds * 1000;
     const baseRun = await withLoopBusy(() => runLoad({ ...base, durationMs }));
+    const auditBefore = await databaseSinkWrites(app);
     const rolegateRun = await withLoopBusy(() =>
       profiled(options.profileOut, () => runLoad({ ...rolegate, durationMs })),
     );
+    const auditAfter = await databaseSinkWrites(app);
     const baseResult = baseRun.result;
     const rolegateResult = rolegateRun.result;
 
@@ -195,6 +197,13 @@ async function main(): Promise<number> {
       `process CPU per request, all threads with the load generator: rolegate ${cpuPerRequest(rolegateRun)} µs, ` +
         `baseline ${cpuPerRequest(baseRun)} µs`,
     );
+    // From rolegate's own metrics: the audit rows every answer waited for, and what writing them took.
+    const batches = auditAfter.count - auditBefore.count;
+    out(
+      `audit trail (database sink): ${batches} batches, ${fmt(rolegateResult.requests / Math.max(1, batches), 1)} ` +
+        `events per batch, ${fmt((1e6 * (auditAfter.seconds - auditBefore.seconds)) / rolegateResult.requests, 1)} µs ` +
+        `of writing per request`,
+    );
     out(`ratio rolegate/baseline requests/s: ${fmt(ratio, 3)}`);
     out(`target ratio >= ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'not met'}`);
     out(
@@ -219,6 +228,14 @@ async function main(): Promise<number> {
     await backend?.stop().catch((e: unknown) => process.stderr.write(`backend stop failed: ${String(e)}\n`));
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** How many batches the database audit sink has written so far, and the seconds it took (its histogram). */
+async function databaseSinkWrites(app: App): Promise<{ count: number; seconds: number }> {
+  const { values } = await app.metrics.auditDuration.get();
+  const pick = (suffix: string) =>
+    values.find((v) => v.metricName?.endsWith(suffix) === true && v.labels.sink === 'database')?.value ?? 0;
+  return { count: pick('_count'), seconds: pick('_sum') };
 }
 
 interface Row {
