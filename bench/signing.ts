@@ -90,9 +90,9 @@ async function timed(total: number, fn: () => Promise<void>): Promise<number> {
 
 /** CPU time (µs) used so far by this process (the client), rolegate's process and the backend's daemons. */
 interface CpuSplit {
-  readonly client: number;
-  readonly rolegate: number;
-  readonly backend: number;
+  client: number;
+  rolegate: number;
+  backend: number;
 }
 
 function cpuMeter(rolegatePid: number, backendDir: string) {
@@ -112,7 +112,7 @@ function cpuMeter(rolegatePid: number, backendDir: string) {
   };
   return {
     /** Runs `fn` and adds the CPU each party used meanwhile to `into`. */
-    async measure<T>(into: { client: number; rolegate: number; backend: number }, fn: () => Promise<T>): Promise<T> {
+    async measure<T>(into: CpuSplit, fn: () => Promise<T>): Promise<T> {
       const before = now();
       const result = await fn();
       const after = now();
@@ -255,8 +255,8 @@ try {
     await timed(concurrency * 4, signedGet(key, size));
     let fast = 0;
     let signed = 0;
-    const fastCpu = { client: 0, rolegate: 0, backend: 0 };
-    const signedCpu = { client: 0, rolegate: 0, backend: 0 };
+    const fastCpu: CpuSplit = { client: 0, rolegate: 0, backend: 0 };
+    const signedCpu: CpuSplit = { client: 0, rolegate: 0, backend: 0 };
     for (let r = 0; r < rounds; r++) {
       fast += await cpu.measure(fastCpu, () => timed(requests, fastPathGet(key, size)));
       signed += await cpu.measure(signedCpu, () => timed(requests, signedGet(key, size)));

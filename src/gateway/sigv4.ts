@@ -8,8 +8,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { invalidInput, type RolegateError, unauthenticated } from '../errors/errors.js';
 import {
   ALGORITHM,
-  canonicalHeaderValue,
   canonicalQuery,
+  canonicalRequestOf,
   hmac,
   signingKey,
   stringToSign,
@@ -113,21 +113,18 @@ export function canonicalUri(rawPath: string): string {
 export function canonicalRequest(req: RawRequest, auth: ClaimedAuth): string {
   const { path, query } = splitUrl(req.url);
   const headers = headerMap(req.rawHeaders);
-  const canonicalHeaders = auth.signedHeaders
-    .map((name) => {
+  return canonicalRequestOf({
+    method: req.method,
+    path: canonicalUri(path),
+    query: canonicalQuery(parseQuery(query), auth.kind === 'presigned' ? 'X-Amz-Signature' : undefined),
+    // In the order the client signed them (SignedHeaders), as it sent them.
+    headers: auth.signedHeaders.map((name) => {
       const value = headers.get(name);
       if (value === undefined) throw malformed(`The signed header "${name}" is missing from the request`);
-      return `${name}:${canonicalHeaderValue(value)}\n`;
-    })
-    .join('');
-  return [
-    req.method,
-    canonicalUri(path),
-    canonicalQuery(parseQuery(query), auth.kind === 'presigned' ? 'X-Amz-Signature' : undefined),
-    canonicalHeaders,
-    auth.signedHeaders.join(';'),
-    auth.payloadHash,
-  ].join('\n');
+      return [name, value] as const;
+    }),
+    payloadHash: auth.payloadHash,
+  });
 }
 
 /** Constant-time comparison of two lower-case hex signatures. */

@@ -29,11 +29,33 @@ export function canonicalQuery(params: ReadonlyArray<readonly [string, string]>,
 }
 
 /** A header value as SigV4 canonicalises it: trimmed, inner runs of whitespace as one space. */
-export function canonicalHeaderValue(value: string): string {
+function canonicalHeaderValue(value: string): string {
   return value.trim().replace(/\s+/g, ' ');
 }
 
 /** Hex SHA-256 of a string's UTF-8 bytes, or of bytes (one-shot: half the cost of a Hash object for short input). */
+/**
+ * The canonical request of SigV4 from its parts, already canonical except for the header values: `headers` are the
+ * signed headers, lower-case names in sorted order (SignedHeaders is their names joined with `;`).
+ */
+export function canonicalRequestOf(parts: {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  readonly payloadHash: string;
+}): string {
+  let canonicalHeaders = '';
+  for (const [name, value] of parts.headers) canonicalHeaders += `${name}:${canonicalHeaderValue(value)}\n`;
+  const signedHeaders = parts.headers.map(([name]) => name).join(';');
+  return `${parts.method}\n${parts.path}\n${parts.query}\n${canonicalHeaders}\n${signedHeaders}\n${parts.payloadHash}`;
+}
+
+/** `YYYYMMDD/region/service/aws4_request`, for the day of an `X-Amz-Date`. */
+export function credentialScope(amzDate: string, region: string, service = 's3'): string {
+  return `${amzDate.slice(0, 8)}/${region}/${service}/aws4_request`;
+}
+
 export function sha256Hex(data: string | Uint8Array): string {
   return hash('sha256', data, 'hex');
 }

@@ -3,10 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickFreePort } from '../../src/demo/local-backend.js';
-import { type DemoSeed, seedDemo } from '../../src/demo/seed.js';
+import { backendS3Client, type DemoSeed, seedDemo } from '../../src/demo/seed.js';
 import { backendFromContext } from '../harness/backend-context.js';
 import { cleanEnv, requireBuiltCli, runCli } from '../harness/cli.js';
 import { createTestDatabase } from '../harness/postgres.js';
@@ -19,12 +19,7 @@ import { callApi, type ServeProcess, startServeProcess } from '../harness/serve-
  * (three missed heartbeats), and never while its holder is alive and streaming.
  */
 const backend = backendFromContext();
-const admin = new S3Client({
-  endpoint: backend.endpoint,
-  region: backend.region,
-  forcePathStyle: true,
-  credentials: backend.admin,
-});
+const admin = backendS3Client(backend.admin, backend.endpoint);
 const MiB = 1024 * 1024;
 const SWEEP_SECONDS = 1;
 /** The lease: a holder that missed this many heartbeats (one per sweep) is gone. */

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickFreePort } from '../../src/demo/local-backend.js';
-import { type DemoSeed, seedDemo } from '../../src/demo/seed.js';
+import { backendS3Client, type DemoSeed, seedDemo } from '../../src/demo/seed.js';
 import { backendFromContext } from '../harness/backend-context.js';
 import { cleanEnv, requireBuiltCli, runCli } from '../harness/cli.js';
 import { registerFilesUnder, registerSecrets, registerText } from '../harness/secret-registry.js';
@@ -28,12 +28,7 @@ import { callApi, type ServeProcess, startServeProcess } from '../harness/serve-
  * consistently, acknowledged writes survived, the audit chain verifies.
  */
 const backend = backendFromContext();
-const admin = new S3Client({
-  endpoint: backend.endpoint,
-  region: backend.region,
-  forcePathStyle: true,
-  credentials: backend.admin,
-});
+const admin = backendS3Client(backend.admin, backend.endpoint);
 const suffix = randomBytes(4).toString('hex');
 const MiB = 1024 * 1024;
 /** The gateway client's own uploads are swept only past this age (the production default is a day). */

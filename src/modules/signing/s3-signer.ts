@@ -9,8 +9,9 @@ import { rfc3986, type SigningPlan } from '../../domain/signing.js';
 import {
   ALGORITHM,
   amzDateOf,
-  canonicalHeaderValue,
   canonicalQuery,
+  canonicalRequestOf,
+  credentialScope,
   hmac,
   signingKey,
   stringToSign,
@@ -39,7 +40,7 @@ function keyFor(credentials: AwsCredentials, scope: string): Buffer {
   return key;
 }
 
-/** Signs a canonical request; returns the credential scope, the signed header names and the signature. */
+/** Signs a canonical request of the role session; returns the credential scope, signed header names and signature. */
 function signatureOf(
   credentials: AwsCredentials,
   region: string,
@@ -52,14 +53,13 @@ function signatureOf(
     readonly payloadHash: string;
   },
 ): { scope: string; signedHeaders: string; signature: string } {
-  const scope = `${amzDate.slice(0, 8)}/${region}/s3/aws4_request`;
-  const names = Object.keys(parts.headers).sort();
-  let canonicalHeaders = '';
-  for (const name of names) canonicalHeaders += `${name}:${canonicalHeaderValue(parts.headers[name] ?? '')}\n`;
-  const signedHeaders = names.join(';');
-  const canonical = `${parts.method}\n${parts.path}\n${parts.query}\n${canonicalHeaders}\n${signedHeaders}\n${parts.payloadHash}`;
+  const scope = credentialScope(amzDate, region);
+  const headers = Object.keys(parts.headers)
+    .sort()
+    .map((name) => [name, parts.headers[name] ?? ''] as const);
+  const canonical = canonicalRequestOf({ ...parts, headers });
   const signature = hmac(keyFor(credentials, scope), stringToSign({ amzDate, scope }, canonical)).toString('hex');
-  return { scope, signedHeaders, signature };
+  return { scope, signedHeaders: headers.map(([name]) => name).join(';'), signature };
 }
 
 /** What the client adds to its request: the signature and the headers rolegate set (lower-case names). */
@@ -110,7 +110,7 @@ export function presignPlannedRequest(
   expiresIn: number,
 ): string {
   const amzDate = amzDateOf(at);
-  const scope = `${amzDate.slice(0, 8)}/${region}/s3/aws4_request`;
+  const scope = credentialScope(amzDate, region);
   const query: Array<readonly [string, string]> = [
     ...plan.query,
     ['X-Amz-Algorithm', ALGORITHM],
