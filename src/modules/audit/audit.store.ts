@@ -82,19 +82,8 @@ const INSERTED = [
 ] as const;
 const INSERT_SQL = `insert into audit_events (${INSERTED.join(', ')}) values (${INSERTED.map(() => '?').join(', ')})`;
 
-const COLUMNS = [
-  'event',
-  'seq',
-  'prev_hash',
-  'hash',
-  'time',
-  'actor',
-  'action',
-  'connection',
-  'outcome',
-  'session_name',
-  'object_key',
-] as const;
+/** The columns a read selects: what was written, but the id (which the stored event carries too). */
+const COLUMNS = INSERTED.filter((c): c is Exclude<(typeof INSERTED)[number], 'id'> => c !== 'id');
 
 /**
  * An event as stored. The indexed columns (which searches filter on) must agree with the stored JSON; when
