@@ -18,15 +18,24 @@ describe('the SQLite checkpoint thread', () => {
   const dbBytes = () => statSync(file).size;
   const walBytes = () => statSync(`${file}-wal`).size;
 
-  /** Commits the rows on the main connection, 100 per transaction, yielding between them as a server does. */
-  async function appendRows(): Promise<void> {
+  /**
+   * Commits rows on the main connection, `perCommit` per transaction, yielding between them as a server does, or
+   * pausing for a millisecond as a server busy with other work; calls `afterEach` after each commit.
+   */
+  async function appendRows(
+    rows = ROWS,
+    pace: { perCommit: number; pauseMs?: number; afterEach?: () => void } = { perCommit: 100 },
+  ): Promise<void> {
     const insert = main.prepare('insert into t (n, label) values (?, ?)');
     const batch = main.transaction((from: number) => {
-      for (let n = from; n < from + 100; n++) insert.run(n, label);
+      for (let n = from; n < from + pace.perCommit; n++) insert.run(n, label);
     });
-    for (let i = 0; i < ROWS; i += 100) {
+    for (let i = 0; i < rows; i += pace.perCommit) {
       batch(i);
-      await new Promise((resolve) => setImmediate(resolve));
+      pace.afterEach?.();
+      await new Promise((resolve) =>
+        pace.pauseMs === undefined ? setImmediate(resolve) : setTimeout(resolve, pace.pauseMs),
+      );
     }
   }
 
@@ -68,5 +77,26 @@ describe('the SQLite checkpoint thread', () => {
     expect(main.prepare('select count(*) from t').pluck().get()).toBe(ROWS);
     await checkpointer.close();
     expect(main.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+  });
+
+  it('keeps the WAL bounded under writes that never pause: the main connection finishes the copy and the log restarts', async () => {
+    const restartAfterFrames = 256; // 1 MiB of 4 KiB pages
+    checkpointer = startSqliteCheckpointer({ main, everyMs: 5, restartAfterFrames, tailFrames: 64 });
+    let largestWal = 0;
+    // About 16 MB of rows, sixteen times the bound, a commit every millisecond or so: as in a busy server, the log
+    // never has an idle moment to restart by itself.
+    const rows = 8000;
+    await appendRows(rows, {
+      perCommit: 10,
+      pauseMs: 1,
+      afterEach: () => {
+        largestWal = Math.max(largestWal, walBytes());
+      },
+    });
+    expect(checkpointer.tailsFinished()).toBeGreaterThan(0);
+    // The bound, plus what commits add while the thread copies; far below the 16 MB written.
+    expect(largestWal).toBeLessThan(4 * restartAfterFrames * 4096);
+    expect(main.prepare('select count(*) from t').pluck().get()).toBe(rows);
+    expect(main.pragma('integrity_check', { simple: true })).toBe('ok');
   });
 });
