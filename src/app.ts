@@ -16,7 +16,7 @@ import { type Clock, systemClock } from './lib/clock.js';
 import { createLogger } from './lib/logger.js';
 import { SecretBox } from './lib/secret-box.js';
 import { randomId } from './lib/tokens.js';
-import { auditHttpResponse } from './modules/audit/audit.http.js';
+import { auditHttpRequest, auditHttpResponse } from './modules/audit/audit.http.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { type AuditService, createAuditService } from './modules/audit/audit.service.js';
 import { createAuditStore } from './modules/audit/audit.store.js';
@@ -334,6 +334,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     bodyLimitBytes: config.server.bodyLimitBytes,
     // Session tokens carry a rolegate session (and its role); every other token is an API token.
     authenticate: (token) => (isSessionToken(token) ? sessions.authenticate(token) : identity.authenticate(token)),
+    auditRequest: auditHttpRequest(trail),
     auditResponse: auditHttpResponse(trail),
     observe: observeResponses(metrics),
     routes: [

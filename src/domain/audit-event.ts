@@ -1,6 +1,10 @@
 import { hash } from 'node:crypto';
 
-export type AuditOutcome = 'allowed' | 'denied' | 'error';
+/**
+ * `requested`: recorded before a change is made, fail-closed; the event of the same request id with one of the
+ * other outcomes says how it ended. A `requested` event without one is a change whose end was never recorded.
+ */
+export type AuditOutcome = 'requested' | 'allowed' | 'denied' | 'error';
 
 /**
  * One audited fact. There is deliberately no field that could hold a secret: access key ids are public

@@ -12,6 +12,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The audit action of the operation a route performs, e.g. `object.get`; unset routes are not audited. */
     audit?: string;
+    /**
+     * An audited route that is not a GET or HEAD changes something: before its handler runs, the server records
+     * its action with outcome `requested`, fail-closed, so that no change is ever made unrecorded. `false` on
+     * routes whose service records its own decision that way before it acts (data access under a role session).
+     */
+    auditRequest?: false;
   }
 }
 

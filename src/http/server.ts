@@ -25,6 +25,11 @@ export interface HttpServerDeps {
   readonly logger: FastifyBaseLogger;
   readonly bodyLimitBytes: number;
   readonly authenticate: (token: string) => Promise<Principal>;
+  /**
+   * Records, fail-closed, that a route which changes something was asked to (see `config.auditRequest`), before
+   * its handler runs; a rejection fails the request unanswered by the handler.
+   */
+  readonly auditRequest?: (request: FastifyRequest, action: string) => Promise<void>;
   /** Records the operation event of a route that declares `config: { audit: 'action' }`, after it answered. */
   readonly auditResponse?: (request: FastifyRequest, reply: FastifyReply, action: string) => Promise<void>;
   /** Sees every request as it starts and as it ends (metrics). */
@@ -124,6 +129,16 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
   };
   const auditedAction = (request: FastifyRequest): string | undefined =>
     deps.auditResponse === undefined ? undefined : request.routeOptions.config.audit;
+  // After authentication and validation, so that a malformed request is refused without an event of its own.
+  app.addHook('preHandler', (request, _reply, done) => {
+    const { audit: action, auditRequest } = request.routeOptions.config;
+    const changes = request.method !== 'GET' && request.method !== 'HEAD' && auditRequest !== false;
+    if (action === undefined || !changes || deps.auditRequest === undefined) {
+      done();
+      return;
+    }
+    deps.auditRequest(request, action).then(() => done(), done);
+  });
   app.addHook('onSend', (request, reply, payload, done) => {
     const action = auditedAction(request);
     if (action === undefined || isStream(payload)) {

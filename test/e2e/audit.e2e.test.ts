@@ -79,6 +79,36 @@ describe('what gets recorded', () => {
     expect(created).toMatchObject({ actor: 'admin', connection: 'audited-conn', outcome: 'allowed' });
   });
 
+  it('records an admin change before it is made and how it ended after, under one request id', async () => {
+    const created = await rg.api(rg.tokens.admin, 'POST', '/api/groups', { name: 'audited-group' });
+    expect(created.status, created.text).toBe(201);
+    const refused = await rg.api(rg.tokens.bob, 'POST', '/api/groups', { name: 'bobs-group' });
+    expect(refused.status).toBe(403);
+    for (const [res, actor, outcome] of [
+      [created, 'admin', 'allowed'],
+      [refused, 'bob', 'denied'],
+    ] as const) {
+      const requestId = res.headers.get('x-request-id');
+      const pair = (await events('action=group.create')).filter((e) => e.requestId === requestId).reverse();
+      expect(pair.map((e) => [e.actor, e.outcome])).toEqual([
+        [actor, 'requested'],
+        [actor, outcome],
+      ]);
+      expect((pair[1]?.seq ?? 0) > (pair[0]?.seq ?? 0)).toBe(true);
+    }
+    // A data write is preceded by its role session's decision instead, not by a second event of its own.
+    const put = await rg.api(rg.tokens.alice, 'PUT', '/api/connections/s3-sales/object?key=audit/intent.txt');
+    expect(put.status, put.text).toBe(201);
+    const mine = (await events('user=alice&connection=s3-sales')).filter(
+      (e) => e.requestId === put.headers.get('x-request-id'),
+    );
+    expect(mine.map((e) => [e.action, e.outcome]).reverse()).toEqual([
+      ['access.write', 'allowed'],
+      ['object.put', 'allowed'],
+    ]);
+    expect((await events('outcome=requested&action=object.put')).length).toBe(0);
+  });
+
   it('records admin changes by name, never the property value', async () => {
     const value = 'arn:aws:iam:::role/value-that-must-not-be-audited';
     expect((await rg.api(rg.tokens.admin, 'PUT', '/api/users/carol/properties/extraRole', { value })).status).toBe(204);
@@ -255,6 +285,19 @@ describe('fail-closed', () => {
     expect(
       (await strict.api(strict.tokens.alice, 'GET', '/api/connections/s3-sales/object?key=2024/q1.csv')).status,
     ).toBe(200);
+    expect((await strict.api(strict.tokens.admin, 'GET', '/api/audit/verify')).json).toMatchObject({ ok: true });
+  });
+
+  it('makes no admin change that it could not record first', async () => {
+    mode = 'fail';
+    const res = await strict.api(strict.tokens.admin, 'POST', '/api/users', { username: 'unrecorded' });
+    expect(res.status).toBe(503);
+    expect((res.json as { code: string }).code).toBe('audit.unavailable');
+    const revoke = await strict.api(strict.tokens.admin, 'DELETE', '/api/users/bob');
+    expect(revoke.status).toBe(503);
+    mode = 'ok';
+    expect((await strict.api(strict.tokens.admin, 'GET', '/api/users/unrecorded')).status).toBe(404);
+    expect((await strict.api(strict.tokens.admin, 'GET', '/api/users/bob')).status).toBe(200);
     expect((await strict.api(strict.tokens.admin, 'GET', '/api/audit/verify')).json).toMatchObject({ ok: true });
   });
 

@@ -405,7 +405,9 @@ describe('web UI', () => {
     await expect.poll(() => creates.count()).toBe(2);
     for (const row of await creates.all()) expect(await row.textContent()).toContain('admin');
     await admin.goto(`${rg.url}/audit?action=property.set`);
-    await expect.poll(() => table.getByRole('row', { name: /property\.set/ }).count()).toBe(2);
+    // Each change shows twice: requested before it was made, then how it ended.
+    await expect.poll(() => table.getByRole('row', { name: /property\.set.*allowed/ }).count()).toBe(2);
+    await expect.poll(() => table.getByRole('row', { name: /property\.set.*requested/ }).count()).toBe(2);
 
     const search = admin.getByRole('form', { name: 'Search events' });
     await search.getByLabel('User', { exact: true }).fill('bob');

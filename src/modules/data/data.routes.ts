@@ -80,7 +80,8 @@ export function dataRoutes(data: DataService) {
     app.put(
       '/api/connections/:name/object',
       {
-        config: { audit: 'object.put' },
+        // The data session records its decision (access.write) fail-closed before any byte goes to S3.
+        config: { audit: 'object.put', auditRequest: false },
         schema: {
           ...tags,
           params: name,
@@ -105,7 +106,10 @@ export function dataRoutes(data: DataService) {
 
     app.delete(
       '/api/connections/:name/object',
-      { config: { audit: 'object.delete' }, schema: { ...tags, params: name, querystring: keyQuery } },
+      {
+        config: { audit: 'object.delete', auditRequest: false },
+        schema: { ...tags, params: name, querystring: keyQuery },
+      },
       async (req, reply) => {
         await data.delete(principal(req), req.params.name, req.query.key);
         return reply.status(204).send();

@@ -131,7 +131,7 @@ export interface ErrorBody {
   details?: Record<string, string | number | boolean>;
 }
 
-export type AuditOutcome = 'allowed' | 'denied' | 'error';
+export type AuditOutcome = 'requested' | 'allowed' | 'denied' | 'error';
 
 /** One audit event (GET /api/audit). It never holds a secret, token or property value. */
 export interface AuditEvent {

@@ -185,6 +185,7 @@ function Filters({
         {(props) => (
           <select {...props} name="outcome" value={f.outcome} onChange={(e) => setF({ ...f, outcome: e.target.value })}>
             <option value="">any</option>
+            <option value="requested">requested</option>
             <option value="allowed">allowed</option>
             <option value="denied">denied</option>
             <option value="error">error</option>
