@@ -1,43 +1,25 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickFreePort } from '../../src/demo/local-backend.js';
+import { CLI_BIN, requireBuiltCli, runCli } from '../harness/cli.js';
+import { registerFilesUnder, registerSecrets, registerText } from '../harness/secret-registry.js';
 
-const bin = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
 let dir: string;
 
 beforeAll(async () => {
-  if (!existsSync(bin)) throw new Error(`${bin} is missing: run "npm run build" first (npm test does)`);
+  requireBuiltCli();
   dir = await mkdtemp(join(tmpdir(), 'rolegate-cli-'));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function run(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
-}
+/** `rolegate …` with this process's environment plus `env`; its stderr goes to the secret scan. */
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { ...process.env, ...env });
 
 describe('rolegate CLI', () => {
   it('demo --check starts its own S3+STS, shows alice allowed and bob and carol denied, and cleans up', async () => {
@@ -53,8 +35,12 @@ describe('rolegate CLI', () => {
     const env = { ROLEGATE_DATA_DIR: join(dir, 'init') };
     const first = await run(['init', '--admin', 'root'], env);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/rg_[A-Za-z0-9_-]{43}/);
+    const token = /rg_[A-Za-z0-9_-]{43}/.exec(first.stdout)?.[0];
+    expect(token).toBeDefined();
     expect((await stat(join(dir, 'init', 'secret.key'))).mode & 0o777).toBe(0o600);
+    // The token is stored hashed and the vault key only in its file: neither is in the store.
+    registerSecrets([token ?? '', (await readFile(join(dir, 'init', 'secret.key'), 'utf8')).trim()]);
+    await registerFilesUnder('cli-init-data-dir', join(dir, 'init'), ['secret.key']);
     const second = await run(['init'], env);
     expect(second.code).toBe(1);
     expect(second.stderr).toContain('already exists');
@@ -64,10 +50,14 @@ describe('rolegate CLI', () => {
     const port = await pickFreePort();
     const config = join(dir, 'rolegate.yaml');
     await writeFile(config, `server:\n  port: ${port}\ndataDir: ${join(dir, 'serve')}\nlog:\n  level: warn\n`);
-    const child: ChildProcess = spawn(process.execPath, [bin, 'serve', '--config', config], {
-      env: { ...process.env, ROLEGATE_SECRET_KEY: randomBytes(32).toString('hex') },
+    const vaultKey = randomBytes(32).toString('hex');
+    registerSecrets([vaultKey]);
+    const child: ChildProcess = spawn(process.execPath, [CLI_BIN, 'serve', '--config', config], {
+      env: { ...process.env, ROLEGATE_SECRET_KEY: vaultKey },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let output = '';
+    for (const stream of [child.stdout, child.stderr]) stream?.on('data', (c: Buffer) => (output += c.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     let health: Response | undefined;
     for (let i = 0; i < 100 && health === undefined; i++) {
@@ -79,6 +69,8 @@ describe('rolegate CLI', () => {
     expect(unauth.status).toBe(401);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+    registerText('cli-serve-output', output);
+    await registerFilesUnder('cli-serve-data-dir', join(dir, 'serve'));
   });
 
   it('reports a bad configuration naming the key, and unknown commands with usage', async () => {

@@ -49,12 +49,17 @@ export function registerText(label: string, text: string): void {
   writeFileSync(join(dir, 'text', `${safe}--${file}-${randomUUID().slice(0, 8)}.txt`), text);
 }
 
-/** Registers every file below `dir` (a data directory: SQLite files, audit files) as text, read as Latin-1. */
-export async function registerFilesUnder(label: string, dir: string): Promise<void> {
+/**
+ * Registers every file below `dir` (a data directory: SQLite files, audit files) as text, read as Latin-1, but
+ * those named in `except` (a vault key file holds its secret by design).
+ */
+export async function registerFilesUnder(label: string, dir: string, except: readonly string[] = []): Promise<void> {
   if (runDir() === undefined) return;
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   for (const e of entries) {
-    if (e.isFile()) registerText(label, (await readFile(join(e.parentPath, e.name))).toString('latin1'));
+    if (e.isFile() && !except.includes(e.name)) {
+      registerText(label, (await readFile(join(e.parentPath, e.name))).toString('latin1'));
+    }
   }
 }
 
