@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { registerText } from './secret-registry.js';
 
@@ -17,7 +17,10 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Runs a program to completion, capturing its output. */
+/**
+ * Runs a program to completion, capturing its output. Its stderr goes to the whole-suite secret scan; its stdout
+ * may hand a secret out on purpose (a `credential_process` answer).
+ */
 export function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunResult> {
   return new Promise((resolvePromise) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -32,6 +35,7 @@ export function run(command: string, args: string[], env: NodeJS.ProcessEnv, tim
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
+      registerText(`stderr-${basename(command)}`, stderr);
       resolvePromise({ code, stdout, stderr });
     });
   });
@@ -41,10 +45,8 @@ export function run(command: string, args: string[], env: NodeJS.ProcessEnv, tim
  * Runs `rolegate …` (the built CLI) with exactly `env`. Its stderr (logs, errors) goes to the whole-suite secret
  * scan; its stdout may hand a secret out on purpose (`init`'s token, `credential_process` JSON).
  */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs?: number): Promise<RunResult> {
-  const result = await run(process.execPath, [CLI_BIN, ...args], env, timeoutMs);
-  registerText('cli-stderr', result.stderr);
-  return result;
+export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs?: number): Promise<RunResult> {
+  return run(process.execPath, [CLI_BIN, ...args], env, timeoutMs);
 }
 
 /**

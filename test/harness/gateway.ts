@@ -1,11 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { IssuedGatewayKeyResponse } from '../../src/modules/gateway-keys/gateway-keys.routes.js';
 import { findLeaks, startTestRolegate, type TestRolegate } from './rolegate.js';
+import { registerText } from './secret-registry.js';
 
 const run = promisify(execFile);
 const REPO = resolve(import.meta.dirname, '../..');
@@ -112,7 +113,10 @@ export interface CommandResult {
   readonly stderr: string;
 }
 
-/** Runs a client command with its own environment (nothing from the test process leaks in but PATH/HOME). */
+/**
+ * Runs a client command with its own environment (nothing from the test process leaks in but PATH/HOME). What
+ * it prints goes to the whole-suite secret scan: an S3 client is never handed anything it should echo.
+ */
 export function command(
   file: string,
   args: readonly string[],
@@ -136,6 +140,7 @@ export function command(
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
+      registerText(`client-${basename(file)}`, `${stdout}\n${stderr}`);
       resolvePromise({ code, stdout, stderr });
     });
     // A client that exits without reading stdin must not fail the test with EPIPE.
