@@ -16,6 +16,7 @@ import {
   gatewayLeaks,
   startGatewayRig,
 } from '../harness/gateway.js';
+import { registerText } from '../harness/secret-registry.js';
 
 const FUSE = existsSync('/dev/fuse');
 if (!FUSE) {
@@ -81,6 +82,8 @@ async function mount(
   child.once('exit', () => {
     exited = true;
   });
+  // Whatever s3fs printed while mounted goes to the secret scan once it is gone (unmounted or killed).
+  child.once('close', () => registerText('client-s3fs', log));
   for (let i = 0; i < 100 && !exited; i++) {
     if (await isMounted(dir)) {
       mounted.push(dir);
