@@ -53,6 +53,7 @@ import { fastpathRoutes } from './modules/fastpath/fastpath.routes.js';
 import { createFastpathStore } from './modules/fastpath/fastpath.store.js';
 import { createRevocationService } from './modules/fastpath/revocation.service.js';
 import { createFederationStore } from './modules/federation/federation.store.js';
+import { createLoginStateStore } from './modules/federation/login-state.store.js';
 import { mountsRoutes } from './modules/federation/mounts.routes.js';
 import { createMountsService } from './modules/federation/mounts.service.js';
 import { oidcRoutes } from './modules/federation/oidc.routes.js';
@@ -245,6 +246,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const explain = createExplainService({ identity, connections, vault });
   const federationStore = createFederationStore(db);
   const sessions = createSessionsService({ store: federationStore, identity, trail, clock });
+  const loginStates = createLoginStateStore(db, box);
   const oidc = config.federation.oidc;
   const oidcLogins =
     oidc &&
@@ -256,6 +258,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       roles: federationStore,
       sessions,
       trail,
+      states: loginStates,
       clock,
     });
   const saml = config.federation.saml;
@@ -269,6 +272,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       roles: federationStore,
       sessions,
       trail,
+      states: loginStates,
       clock,
     });
   const s3 = new S3ClientPool();

@@ -326,6 +326,21 @@ const migrations: Record<string, Migration> = {
       await sql`create index pending_uploads_instance on pending_uploads (instance_id)`.execute(db);
     },
   },
+  '0011_login_states': {
+    async up(db: Kysely<unknown>) {
+      // Single-use sign-in state (pending logins, CLI codes, SAML request and assertion ids) in the shared store,
+      // so that any instance finishes what another started. Keys are hashed, values sealed.
+      await db.schema
+        .createTable('login_states')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('key_hash', 'text', (c) => c.notNull())
+        .addColumn('sealed', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('login_states_pk', ['kind', 'key_hash'])
+        .execute();
+      await sql`create index login_states_expiry on login_states (kind, expires_at)`.execute(db);
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -156,6 +156,17 @@ export interface Database {
   oidc_identities: OidcIdentitiesTable;
   session_web_identities: SessionWebIdentitiesTable;
   pending_uploads: PendingUploadsTable;
+  login_states: LoginStatesTable;
+}
+
+/** Single-use sign-in state: a pending login, a CLI code, a SAML request id or a seen assertion id. */
+export interface LoginStatesTable {
+  kind: string;
+  /** SHA-256 (hex) of the key: the state, code or id is never stored as such. */
+  key_hash: string;
+  /** The value, sealed with the vault key and bound to kind and key. */
+  sealed: string;
+  expires_at: string;
 }
 
 /** A role session one instance obtained, for the others (PostgreSQL); `sealed` holds credentials and all. */

@@ -30,6 +30,7 @@ const TABLES: ReadonlyArray<keyof Database> = [
   'oidc_identities',
   'session_web_identities',
   'pending_uploads',
+  'login_states',
 ];
 
 /**

@@ -1,13 +1,13 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { OidcConfig } from '../../config/federation.js';
 import { federatedIdentityOf } from '../../domain/oidc-claims.js';
-import { permissionDenied, unauthenticated } from '../../errors/errors.js';
+import { internal, permissionDenied, unauthenticated } from '../../errors/errors.js';
 import type { Clock } from '../../lib/clock.js';
-import { TtlCache } from '../../lib/ttl-cache.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { outcomeOf, withRequestFacts } from '../audit/audited-credentials.js';
 import type { IdentityService } from '../identity/identity.service.js';
 import type { FederationStore } from './federation.store.js';
+import type { LoginStateStore } from './login-state.store.js';
 import type { OidcStore } from './oidc.store.js';
 import type { OidcProviderClient, PendingLogin } from './oidc-provider-client.js';
 import type { SessionsService } from './sessions.service.js';
@@ -48,7 +48,15 @@ export interface OidcLoginServiceDeps {
   readonly roles: Pick<FederationStore, 'replaceIdpRoles'>;
   readonly sessions: Pick<SessionsService, 'create'>;
   readonly trail: Pick<AuditTrail, 'record'>;
+  /** Pending logins and CLI codes, shared by every instance on the store. */
+  readonly states: LoginStateStore;
   readonly clock: Clock;
+}
+
+/** What a started login keeps until its callback: the provider's PKCE verifier and nonce, and the CLI's loopback. */
+interface StartedLogin {
+  readonly login: PendingLogin;
+  readonly cli?: CliLoopback | undefined;
 }
 
 export type OidcLoginService = ReturnType<typeof createOidcLoginService>;
@@ -90,19 +98,33 @@ export function isLoopbackRedirect(uri: string): boolean {
  */
 export function createOidcLoginService(deps: OidcLoginServiceDeps) {
   const { config, clock } = deps;
-  // Per instance: a callback must reach the instance that started its login (sticky sessions behind a balancer).
-  const pending = new TtlCache<string, { login: PendingLogin; cli?: CliLoopback | undefined }>({
-    ttlMs: PENDING_TTL_MS,
-    maxEntries: 10_000,
-    clock,
-  });
-  // One-time codes handed to CLIs' loopback listeners: the ID token waits here, never in a URL, until the CLI
-  // redeems the code with its PKCE verifier. Per instance, like pending logins.
-  const cliCodes = new TtlCache<string, { idToken: string; challenge: string }>({
-    ttlMs: CLI_CODE_TTL_MS,
-    maxEntries: 10_000,
-    clock,
-  });
+  const stateMismatch = () =>
+    unauthenticated('auth.oidc_state_mismatch', 'the login expired or was not started here: try again');
+
+  /**
+   * The login a callback finishes, taken from the store once (a replayed callback finds nothing), on whichever
+   * instance started it; undefined when the state is missing, not the one this browser carried, or unknown.
+   */
+  async function takeStarted(callbackUrl: URL, boundState: string | undefined) {
+    const state = callbackUrl.searchParams.get('state');
+    // A state this browser did not start (login CSRF) is not even looked up: nobody's pending login is spent.
+    if (state === null || boundState !== state) return undefined;
+    let raw: string | undefined;
+    try {
+      raw = await deps.states.take('oidc-login', state, clock.now());
+    } catch (error) {
+      await recordFailedLogin('browser', error);
+      throw error;
+    }
+    return raw === undefined ? undefined : { state, started: JSON.parse(raw) as StartedLogin };
+  }
+
+  function browserLogin(callbackUrl: URL, taken: Awaited<ReturnType<typeof takeStarted>>): Promise<OidcLogin> {
+    return audited('browser', async () => {
+      if (taken === undefined) throw stateMismatch();
+      return signIn(await deps.provider.finishLogin(callbackUrl, taken.state, taken.started.login));
+    });
+  }
 
   async function audited(channel: LoginChannel, run: () => Promise<OidcLogin>): Promise<OidcLogin> {
     const started = performance.now();
@@ -126,6 +148,11 @@ export function createOidcLoginService(deps: OidcLoginServiceDeps) {
       durationMs: performance.now() - started,
     });
     return login;
+  }
+
+  /** Records a login that failed outside `audited` (the caller goes on to answer or rethrow). */
+  async function recordFailedLogin(channel: LoginChannel, error: unknown): Promise<void> {
+    await audited(channel, () => Promise.reject(error)).catch(() => undefined);
   }
 
   async function signIn(idToken: string): Promise<OidcLogin> {
@@ -166,22 +193,17 @@ export function createOidcLoginService(deps: OidcLoginServiceDeps) {
     /** Starts a browser login: the URL to redirect to, and the state to bind to the browser. */
     async startBrowserLogin(cli?: CliLoopback): Promise<{ url: string; state: string }> {
       const started = await deps.provider.startLogin();
-      pending.set(started.state, { login: started.pending, cli });
+      const now = clock.now();
+      const value: StartedLogin = { login: started.pending, cli };
+      if (!(await deps.states.put('oidc-login', started.state, JSON.stringify(value), now + PENDING_TTL_MS, now))) {
+        throw internal('auth.oidc_state_reused', 'the provider client produced a state already in use');
+      }
       return { url: started.url, state: started.state };
     },
 
     /** Completes a browser login; `boundState` is the state the browser carried back beside the URL's. */
     async finishBrowserLogin(callbackUrl: URL, boundState: string | undefined): Promise<OidcLogin> {
-      return audited('browser', async () => {
-        const state = callbackUrl.searchParams.get('state');
-        const login = state === null ? undefined : pending.get(state);
-        // A state this browser did not start (login CSRF), an unknown or a replayed one: refused alike.
-        if (state === null || login === undefined || boundState !== state) {
-          throw unauthenticated('auth.oidc_state_mismatch', 'the login expired or was not started here: try again');
-        }
-        pending.delete(state);
-        return signIn(await deps.provider.finishLogin(callbackUrl, state, login.login));
-      });
+      return browserLogin(callbackUrl, await takeStarted(callbackUrl, boundState));
     },
 
     /**
@@ -191,22 +213,20 @@ export function createOidcLoginService(deps: OidcLoginServiceDeps) {
      * redeems the code ({@link redeemCliCode}).
      */
     async finishCallback(callbackUrl: URL, boundState: string | undefined): Promise<CallbackOutcome> {
-      const state = callbackUrl.searchParams.get('state');
-      const started = state === null ? undefined : pending.get(state);
-      if (state === null || started?.cli === undefined || boundState !== state) {
-        return { login: await service.finishBrowserLogin(callbackUrl, boundState) };
-      }
-      const cli = started.cli;
-      pending.delete(state);
+      const taken = await takeStarted(callbackUrl, boundState);
+      const cli = taken?.started.cli;
+      if (taken === undefined || cli === undefined) return { login: await browserLogin(callbackUrl, taken) };
       const back = new URL(cli.redirectUri);
       back.searchParams.set('state', cli.state);
       try {
-        const idToken = await deps.provider.finishLogin(callbackUrl, state, started.login);
+        const idToken = await deps.provider.finishLogin(callbackUrl, taken.state, taken.started.login);
         const code = randomBytes(32).toString('base64url');
-        cliCodes.set(code, { idToken, challenge: cli.challenge });
+        const now = clock.now();
+        const entry = JSON.stringify({ idToken, challenge: cli.challenge });
+        await deps.states.put('oidc-cli-code', code, entry, now + CLI_CODE_TTL_MS, now);
         back.searchParams.set('code', code);
       } catch (error) {
-        await audited('cli', () => Promise.reject(error)).catch(() => undefined);
+        await recordFailedLogin('cli', error);
         back.searchParams.set('error', 'access_denied');
       }
       return { redirect: back.href };
@@ -215,8 +235,8 @@ export function createOidcLoginService(deps: OidcLoginServiceDeps) {
     /** The CLI redeems its one-time code with the PKCE verifier it kept: once, within two minutes. */
     async redeemCliCode(code: string, verifier: string): Promise<OidcLogin> {
       return audited('cli', async () => {
-        const entry = cliCodes.get(code);
-        cliCodes.delete(code);
+        const raw = await deps.states.take('oidc-cli-code', code, clock.now());
+        const entry = raw === undefined ? undefined : (JSON.parse(raw) as { idToken: string; challenge: string });
         const proof = Buffer.from(s256(verifier));
         const expected = Buffer.from(entry?.challenge ?? '');
         if (entry === undefined || proof.length !== expected.length || !timingSafeEqual(proof, expected)) {

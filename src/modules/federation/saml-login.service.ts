@@ -4,11 +4,11 @@ import type { SamlConfig } from '../../config/federation.js';
 import { federatedIdentityOfAssertion, roleArnOfAwsRoleValue } from '../../domain/saml-attributes.js';
 import { permissionDenied, unauthenticated } from '../../errors/errors.js';
 import type { Clock } from '../../lib/clock.js';
-import { TtlCache } from '../../lib/ttl-cache.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { outcomeOf, withRequestFacts } from '../audit/audited-credentials.js';
 import type { IdentityService } from '../identity/identity.service.js';
 import type { FederationStore } from './federation.store.js';
+import type { LoginStateStore } from './login-state.store.js';
 import type { OidcStore } from './oidc.store.js';
 import type { OidcLogin } from './oidc-login.service.js';
 import type { SessionsService } from './sessions.service.js';
@@ -22,6 +22,8 @@ export interface SamlLoginServiceDeps {
   readonly roles: Pick<FederationStore, 'replaceIdpRoles'>;
   readonly sessions: Pick<SessionsService, 'create'>;
   readonly trail: Pick<AuditTrail, 'record'>;
+  /** Pending AuthnRequest ids and the ids of assertions used, shared by every instance on the store. */
+  readonly states: LoginStateStore;
   readonly clock: Clock;
 }
 
@@ -31,6 +33,8 @@ export type SamlLoginService = ReturnType<typeof createSamlLoginService>;
 const PENDING_TTL_MS = 10 * 60_000;
 /** Assertion ids are remembered until the assertion expires (plus the skew), at most this long. */
 const REPLAY_TTL_MS = 24 * 60 * 60_000;
+
+const newRequestId = () => `_${randomBytes(20).toString('hex')}`;
 
 type Node = { $?: Record<string, string | undefined>; [child: string]: unknown };
 
@@ -84,16 +88,16 @@ function classify(error: unknown, xml: string) {
  * SAML 2.0 single sign-on, SP-initiated: brokered, or direct (the response is kept sealed with the session for
  * AssumeRoleWithSAML; RGW has none). A response is accepted only
  * with an assertion signed by the configured IdP certificate, for this SP's audience, within its validity period
- * (± `clockSkewSeconds`), answering an AuthnRequest this instance issued (InResponseTo, consumed once), and
- * with an assertion id not seen before. Pending requests and seen assertion ids are kept in memory per instance,
- * each until it expires: behind a load balancer, route `/auth/saml/*` to one instance (sticky sessions).
+ * (± `clockSkewSeconds`), answering an AuthnRequest rolegate issued (InResponseTo, consumed once), and
+ * with an assertion id not seen before. Pending requests and used assertion ids are kept in the store, each until
+ * it expires, so any instance accepts the response to a request another issued, and none accepts one twice.
  * Every login is audited (`auth.login`, method saml), allowed or denied; no assertion ever reaches the trail.
  */
 export function createSamlLoginService(deps: SamlLoginServiceDeps) {
   const { config, clock } = deps;
   const skewMs = config.clockSkewSeconds * 1000;
-  const pending = new TtlCache<string, true>({ ttlMs: PENDING_TTL_MS, maxEntries: 10_000, clock });
-  const seen = new TtlCache<string, true>({ ttlMs: REPLAY_TTL_MS, maxEntries: 100_000, clock });
+  /** AuthnRequest ids recorded in the store, each handed to node-saml as it builds the next request. */
+  const recordedIds: string[] = [];
   const saml = new SAML({
     entryPoint: config.entryPoint,
     issuer: config.spEntityId,
@@ -107,33 +111,44 @@ export function createSamlLoginService(deps: SamlLoginServiceDeps) {
     validateInResponseTo: ValidateInResponseTo.never,
     identifierFormat: null,
     disableRequestedAuthnContext: true,
-    generateUniqueId: () => {
-      const id = `_${randomBytes(20).toString('hex')}`;
-      pending.set(id, true);
-      return id;
-    },
+    // Never empty when node-saml asks (startLogin records one id per request); were it so, the id would be one
+    // no instance issued, and its response refused.
+    generateUniqueId: () => recordedIds.shift() ?? newRequestId(),
   });
 
-  /** The checks node-saml leaves to us, on the signed assertion: issuer, InResponseTo, recipient, replay. */
-  function checkAssertion(assertion: Node, responseInResponseTo: string | undefined): { id: string; expiry: number } {
+  /** The checks node-saml leaves to us, on the signed assertion: issuer, replay, InResponseTo, recipient. */
+  async function checkAssertion(assertion: Node, responseInResponseTo: string | undefined): Promise<void> {
     const id = assertion.$?.ID;
     if (id === undefined || id === '') throw refused('invalid_response', 'the assertion has no id');
     if (config.idpIssuer !== undefined && first(assertion.Issuer)?._ !== config.idpIssuer) {
       throw refused('issuer', 'the assertion comes from another identity provider');
     }
-    if (seen.get(id) !== undefined) throw refused('replayed', 'this assertion was already used: sign in again');
     const now = clock.now();
     const bearer = all(first(assertion.Subject)?.SubjectConfirmation)
       .filter((c) => c.$?.Method === 'urn:oasis:names:tc:SAML:2.0:cm:bearer')
       .map((c) => first(c.SubjectConfirmationData)?.$ ?? {});
-    const confirmation = bearer.find((d) => d.InResponseTo !== undefined && pending.get(d.InResponseTo) !== undefined);
-    if (
-      confirmation?.InResponseTo === undefined ||
-      (responseInResponseTo ?? confirmation.InResponseTo) !== confirmation.InResponseTo
-    ) {
+    // Remembered until the assertion could no longer be accepted anyway; recording it is the replay check, once
+    // for all instances. An assertion refused below stays spent: its IdP is asked for a fresh one.
+    const ends = [...bearer.map((d) => d.NotOnOrAfter), first(assertion.Conditions)?.$?.NotOnOrAfter]
+      .map((t) => Date.parse(t ?? ''))
+      .filter((t) => !Number.isNaN(t));
+    const rememberUntil = Math.min(Math.max(now, ...ends) + skewMs, now + REPLAY_TTL_MS);
+    if (!(await deps.states.put('saml-assertion', id, '', rememberUntil, now))) {
+      throw refused('replayed', 'this assertion was already used: sign in again');
+    }
+    // The AuthnRequest it answers, issued by any instance, is taken once.
+    let confirmation: Record<string, string | undefined> | undefined;
+    for (const d of bearer) {
+      const answers = d.InResponseTo;
+      if (answers === undefined || (responseInResponseTo ?? answers) !== answers) continue;
+      if ((await deps.states.take('saml-request', answers, now)) !== undefined) {
+        confirmation = d;
+        break;
+      }
+    }
+    if (confirmation === undefined) {
       throw refused('in_response_to', 'the response does not answer a sign-in started here: try again');
     }
-    pending.delete(confirmation.InResponseTo);
     const notOnOrAfter = Date.parse(confirmation.NotOnOrAfter ?? '');
     if (Number.isNaN(notOnOrAfter) || notOnOrAfter + skewMs <= now) {
       throw refused('expired', 'the assertion is outside its validity period: try again');
@@ -141,9 +156,6 @@ export function createSamlLoginService(deps: SamlLoginServiceDeps) {
     if (confirmation.Recipient !== undefined && confirmation.Recipient !== config.acsUrl) {
       throw refused('invalid_response', 'the assertion is meant for another address');
     }
-    const conditionsEnd = Date.parse(first(assertion.Conditions)?.$?.NotOnOrAfter ?? '');
-    const expiry = Math.max(notOnOrAfter, Number.isNaN(conditionsEnd) ? 0 : conditionsEnd) + skewMs;
-    return { id, expiry };
   }
 
   async function signIn(samlResponse: string): Promise<OidcLogin> {
@@ -161,8 +173,7 @@ export function createSamlLoginService(deps: SamlLoginServiceDeps) {
     const responseInResponseTo = /^<(?:[\w-]+:)?Response\b[^>]*\sInResponseTo="([^"]*)"/.exec(
       xml.replace(/^<\?xml[^>]*\?>\s*/, ''),
     )?.[1];
-    const { id, expiry } = checkAssertion(assertion, responseInResponseTo);
-    seen.set(id, true, expiry);
+    await checkAssertion(assertion, responseInResponseTo);
 
     const attributes = (profile.attributes ?? {}) as Record<string, unknown>;
     const mapped = federatedIdentityOfAssertion({ nameID: profile.nameID, attributes }, config.attributes);
@@ -203,6 +214,11 @@ export function createSamlLoginService(deps: SamlLoginServiceDeps) {
   return {
     /** Starts an SP-initiated login: the IdP URL carrying a fresh AuthnRequest (HTTP-Redirect binding). */
     async startLogin(): Promise<string> {
+      const id = newRequestId();
+      const now = clock.now();
+      await deps.states.put('saml-request', id, '', now + PENDING_TTL_MS, now);
+      // Concurrent logins may swap their ids: each id handed out is recorded, whichever request carries it.
+      recordedIds.push(id);
       return saml.getAuthorizeUrlAsync('', undefined, {});
     },
 
