@@ -1,25 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, createApp } from '../../src/app.js';
-import { parseConfig } from '../../src/config/load.js';
 import { type DemoTokens, provisionDemo } from '../../src/demo/demo-scenario.js';
 import { type DemoSeed, seedDemo } from '../../src/demo/seed.js';
 import type { CredentialsResponse } from '../../src/modules/credentials/credentials.routes.js';
 import { backendFromContext } from '../harness/backend-context.js';
+import { type ClusterInstance, startClusterInstance } from '../harness/cluster.js';
 import { createTestDatabase } from '../harness/postgres.js';
 import { type RecordingProxy, startRecordingProxy } from '../harness/recording-proxy.js';
 import { uniqueSuffix } from '../harness/rolegate.js';
 import { registerSecrets } from '../harness/secret-registry.js';
 
-interface Instance {
-  readonly app: App;
-  readonly url: string;
-  readonly dir: string;
-}
+type Instance = ClusterInstance;
 
 let database: { url: string; drop(): Promise<void> };
 let a: Instance;
@@ -27,20 +18,6 @@ let b: Instance;
 let sts: RecordingProxy;
 let seed: DemoSeed;
 let tokens: DemoTokens;
-const quiet = new Writable({ write: (_c, _e, done) => done() });
-
-/** One rolegate instance on the shared PostgreSQL, with the shared vault key, as a load balancer would see it. */
-async function startInstance(databaseUrl: string, secretKey: string): Promise<Instance> {
-  const dir = await mkdtemp(join(tmpdir(), 'rolegate-cluster-'));
-  const config = parseConfig({
-    dataDir: dir,
-    server: { port: 0 },
-    database: { url: databaseUrl },
-    log: { level: 'warn' },
-  });
-  const app = await createApp({ config, env: { ROLEGATE_SECRET_KEY: secretKey }, logDestination: quiet });
-  return { app, dir, url: await app.http.listen({ host: '127.0.0.1', port: 0 }) };
-}
 
 async function call(on: Instance, token: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${on.url}${path}`, {
@@ -90,19 +67,15 @@ describe('two rolegate instances on one PostgreSQL', () => {
     delete process.env.AWS_PROFILE;
     database = await createTestDatabase();
     const key = randomBytes(32).toString('hex');
-    a = await startInstance(database.url, key);
-    b = await startInstance(database.url, key);
+    a = await startClusterInstance(database.url, key);
+    b = await startClusterInstance(database.url, key);
     tokens = await provisionDemo(a.app.services, backend, seed);
     for (const s of [key, backend.master.secretAccessKey, tokens.admin, tokens.alice, tokens.bob]) secrets.add(s);
     sts = await startRecordingProxy(backend.endpoint);
   });
 
   afterAll(async () => {
-    for (const i of [a, b]) {
-      if (i === undefined) continue;
-      await i.app.close().catch(() => undefined);
-      await rm(i.dir, { recursive: true, force: true });
-    }
+    for (const i of [a, b]) await i?.close();
     await sts?.close();
     // The shared role sessions are stored sealed: none of their secrets may be found in the database.
     registerSecrets(secrets);
