@@ -1,8 +1,17 @@
 import { randomBytes } from 'node:crypto';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoTokens, provisionDemo } from '../../src/demo/demo-scenario.js';
-import { type DemoSeed, seedDemo } from '../../src/demo/seed.js';
+import { backendS3Client, type DemoSeed, seedDemo } from '../../src/demo/seed.js';
 import type { CredentialsResponse } from '../../src/modules/credentials/credentials.routes.js';
+import type { IssuedGatewayKeyResponse } from '../../src/modules/gateway-keys/gateway-keys.routes.js';
 import { backendFromContext } from '../harness/backend-context.js';
 import { type ClusterInstance, startClusterInstance } from '../harness/cluster.js';
 import { createTestDatabase } from '../harness/postgres.js';
@@ -55,6 +64,8 @@ async function timeUntil(done: () => Promise<boolean>, limitMs: number): Promise
   return performance.now() - started;
 }
 
+const IDLE_SECONDS = 2;
+
 describe('two rolegate instances on one PostgreSQL', () => {
   beforeAll(async () => {
     const backend = backendFromContext();
@@ -67,8 +78,10 @@ describe('two rolegate instances on one PostgreSQL', () => {
     delete process.env.AWS_PROFILE;
     database = await createTestDatabase();
     const key = randomBytes(32).toString('hex');
-    a = await startClusterInstance(database.url, key);
-    b = await startClusterInstance(database.url, key);
+    // A short idle time for gateway multipart uploads: the instance that started one watches it.
+    const options = { config: { gateway: { multipartIdleSeconds: IDLE_SECONDS } } };
+    a = await startClusterInstance(database.url, key, options);
+    b = await startClusterInstance(database.url, key, options);
     tokens = await provisionDemo(a.app.services, backend, seed);
     for (const s of [key, backend.master.secretAccessKey, tokens.admin, tokens.alice, tokens.bob]) secrets.add(s);
     sts = await startRecordingProxy(backend.endpoint);
@@ -148,5 +161,60 @@ describe('two rolegate instances on one PostgreSQL', () => {
     const verify = await call(b, tokens.admin, 'GET', '/api/audit/verify');
     expect(verify.status, verify.text).toBe(200);
     expect(verify.json).toMatchObject({ ok: true });
+  });
+
+  it('leave a gateway multipart upload alone while its parts go through the other instance, and abort it once idle', async () => {
+    const created = await call(a, tokens.alice, 'POST', '/api/users/alice/gateway-keys', { name: 'cluster' });
+    expect(created.status, created.text).toBe(201);
+    const key = created.json as IssuedGatewayKeyResponse;
+    secrets.add(key.secretAccessKey);
+    const clientOf = async (on: Instance) =>
+      new S3Client({
+        endpoint: await on.app.gateway.listen({ host: '127.0.0.1', port: 0 }),
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+      });
+    const [viaA, viaB] = [await clientOf(a), await clientOf(b)];
+    const part = Buffer.alloc(5 * 1024 * 1024, 7);
+    // What the backend itself holds (a role session may not list multipart uploads).
+    const backend = backendS3Client(backendFromContext().admin, backendFromContext().endpoint);
+    const pendingIn = async (key: string) =>
+      (await backend.send(new ListMultipartUploadsCommand({ Bucket: seed.bucket, Prefix: `sales/${key}` }))).Uploads ??
+      [];
+
+    // Started on A, every part through B, for twice the idle time: A must not abort it.
+    const busy = `cluster/busy-${uniqueSuffix()}.bin`;
+    const { UploadId: busyId } = await viaA.send(new CreateMultipartUploadCommand({ Bucket: 's3-sales', Key: busy }));
+    const parts: Array<{ PartNumber: number; ETag: string }> = [];
+    for (let n = 1; n <= 5; n++) {
+      const out = await viaB.send(
+        new UploadPartCommand({ Bucket: 's3-sales', Key: busy, UploadId: busyId, PartNumber: n, Body: part }),
+      );
+      parts.push({ PartNumber: n, ETag: out.ETag ?? '' });
+      await new Promise((r) => setTimeout(r, (IDLE_SECONDS * 1000 * 2) / 5));
+    }
+    await viaB.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: 's3-sales',
+        Key: busy,
+        UploadId: busyId,
+        MultipartUpload: { Parts: parts },
+      }),
+    );
+    const stored = await viaA.send(new HeadObjectCommand({ Bucket: 's3-sales', Key: busy }));
+    expect(stored.ContentLength).toBe(5 * part.length);
+
+    // Started on A, one part through B, then nothing: aborted by A once idle, with no parts left.
+    const idle = `cluster/idle-${uniqueSuffix()}.bin`;
+    const { UploadId: idleId } = await viaA.send(new CreateMultipartUploadCommand({ Bucket: 's3-sales', Key: idle }));
+    await viaB.send(
+      new UploadPartCommand({ Bucket: 's3-sales', Key: idle, UploadId: idleId, PartNumber: 1, Body: part }),
+    );
+    expect(await pendingIn(idle)).toHaveLength(1);
+    const took = await timeUntil(async () => (await pendingIn(idle)).length === 0, 10 * IDLE_SECONDS * 1000);
+    // Not before its last use (the part, noted by B) had been idle long enough.
+    expect(took).toBeGreaterThan((IDLE_SECONDS * 1000) / 2);
+    for (const client of [viaA, viaB, backend]) client.destroy();
   });
 });

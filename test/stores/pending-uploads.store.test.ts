@@ -43,6 +43,20 @@ describe.each(testDialects())('pending uploads store on %s', (dialect) => {
     expect((await s.list()).map((u) => u.bucket)).toEqual(['other']);
   });
 
+  it("notes a client's use of its upload, from any instance, never moving it back in time", async () => {
+    const s = uploads();
+    await s.add(upload('g', { origin: 'gateway', instanceId: null, heartbeatAt: at(0) }));
+    await s.add(upload('own', { instanceId: 'ins-a', heartbeatAt: at(0) }));
+    await s.touch('b', 'g', at(30));
+    await s.touch('b', 'g', at(20));
+    expect(await s.lastUsed('b', 'g')).toBe(at(30));
+    // Rolegate's own streamed uploads have a holder's heartbeat instead, and unknown uploads nothing.
+    await s.touch('b', 'own', at(30));
+    expect((await s.list()).find((u) => u.uploadId === 'own')?.heartbeatAt).toBe(at(0));
+    expect(await s.lastUsed('b', 'own')).toBeUndefined();
+    expect(await s.lastUsed('b', 'missing')).toBeUndefined();
+  });
+
   it('finds abandoned user-API uploads: unheld, held by a silent instance, or (start-up) by any other', async () => {
     const s = uploads();
     await s.add(upload('mine', { instanceId: 'ins-b', heartbeatAt: at(0) }));

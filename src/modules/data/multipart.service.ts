@@ -17,6 +17,7 @@ import type { Principal } from '../../domain/model.js';
 import { isKeyInScope, relativeKey, resolveListPrefix, resolveObjectKey } from '../../domain/scope.js';
 import { invalidInput, isRolegateError } from '../../errors/errors.js';
 import type { Clock } from '../../lib/clock.js';
+import { LruMap } from '../../lib/lru-map.js';
 import { type DataSession, type DataSessionDeps, openDataSession } from './data-session.js';
 import type { ObjectHeaders } from './objects.service.js';
 import type { PendingUploadsService } from './pending-uploads.service.js';
@@ -31,7 +32,7 @@ export interface MultipartServiceDeps extends DataSessionDeps {
    * Where uploads are recorded until completed or aborted: the idle sweep above lives in memory, this record
    * survives a crash and is swept after an age bound (src/modules/data/pending-uploads.service.ts).
    */
-  readonly pending?: Pick<PendingUploadsService, 'started' | 'finished'>;
+  readonly pending?: Pick<PendingUploadsService, 'started' | 'finished' | 'used' | 'lastUsed'>;
 }
 
 export interface UploadedPart {
@@ -61,6 +62,7 @@ interface TrackedUpload {
   readonly actor: Principal;
   readonly connection: string;
   readonly key: string;
+  readonly bucket: string;
   lastActivity: number;
   inFlight: number;
 }
@@ -69,16 +71,48 @@ const MAX_PARTS = 10_000;
 
 export function createMultipartService(deps: MultipartServiceDeps) {
   const { clock } = deps;
+  /** Uploads started through this instance: it watches their idle time. */
   const tracked = new Map<string, TrackedUpload>();
+  /** Parts in flight through this instance, of any upload (one started on another instance too). */
+  const partsInFlight = new Map<string, { bucket: string; parts: number }>();
+  /** When this instance last noted each upload's use in the store: at most every quarter of the idle time. */
+  const noted = new LruMap<string, number>(10_000);
   const open = (actor: Principal, connection: string, intent: 'read' | 'write') =>
     openDataSession(deps, actor, connection, intent);
 
-  const touch = (uploadId: string, delta = 0) => {
+  // Behind a load balancer a client's parts go through any instance, and only the one that started the upload
+  // watches its idle time: each instance notes in the store that the upload is in use.
+  function note(bucket: string, uploadId: string, now: number): void {
+    if (deps.pending === undefined) return;
+    if (now - (noted.get(uploadId) ?? Number.NEGATIVE_INFINITY) < deps.idleTimeoutMs / 4) return;
+    noted.set(uploadId, now);
+    void deps.pending.used(bucket, uploadId);
+  }
+
+  const touch = (bucket: string, uploadId: string, delta = 0) => {
+    const now = clock.now();
     const t = tracked.get(uploadId);
-    if (t === undefined) return;
-    t.lastActivity = clock.now();
-    t.inFlight += delta;
+    if (t !== undefined) {
+      t.lastActivity = now;
+      t.inFlight += delta;
+    }
+    if (delta !== 0) {
+      const inFlight = partsInFlight.get(uploadId) ?? { bucket, parts: 0 };
+      inFlight.parts += delta;
+      if (inFlight.parts > 0) partsInFlight.set(uploadId, inFlight);
+      else partsInFlight.delete(uploadId);
+    }
+    note(bucket, uploadId, now);
   };
+
+  /** Whether the upload was used through another instance within the idle time (a store that fails: assume so). */
+  async function usedElsewhere(t: TrackedUpload, uploadId: string, now: number): Promise<boolean> {
+    if (deps.pending === undefined) return false;
+    const used = await deps.pending.lastUsed(t.bucket, uploadId).catch(() => now);
+    if (used === undefined || now - used >= deps.idleTimeoutMs) return false;
+    t.lastActivity = used;
+    return true;
+  }
 
   async function abortUpload(actor: Principal, connection: string, key: string, uploadId: string): Promise<void> {
     const { client, scope } = await open(actor, connection, 'write');
@@ -98,8 +132,11 @@ export function createMultipartService(deps: MultipartServiceDeps) {
 
   async function sweep(): Promise<void> {
     const now = clock.now();
+    // A part that takes longer than a sweep's period is use too, for whichever instance watches its upload.
+    for (const [uploadId, inFlight] of partsInFlight) note(inFlight.bucket, uploadId, now);
     for (const [uploadId, t] of [...tracked]) {
       if (t.inFlight > 0 || now - t.lastActivity < deps.idleTimeoutMs) continue;
+      if (await usedElsewhere(t, uploadId, now)) continue;
       try {
         await abortUpload(t.actor, t.connection, t.key, uploadId);
       } catch (error) {
@@ -149,7 +186,7 @@ export function createMultipartService(deps: MultipartServiceDeps) {
         );
         const uploadId = out.UploadId as string;
         await recordStarted(client, { bucket: scope.bucket, uploadId, key: fullKey, connection, actor });
-        tracked.set(uploadId, { actor, connection, key, lastActivity: clock.now(), inFlight: 0 });
+        tracked.set(uploadId, { actor, connection, key, bucket: scope.bucket, lastActivity: clock.now(), inFlight: 0 });
         return uploadId;
       } catch (e) {
         throw mapS3Error(e, { connection, key });
@@ -171,7 +208,7 @@ export function createMultipartService(deps: MultipartServiceDeps) {
       }
       const { client, scope } = await open(actor, connection, 'write');
       const fullKey = resolveObjectKey(scope, key);
-      touch(uploadId, 1);
+      touch(scope.bucket, uploadId, 1);
       try {
         const out = await client.send(
           new UploadPartCommand({
@@ -189,7 +226,7 @@ export function createMultipartService(deps: MultipartServiceDeps) {
       } catch (e) {
         throw mapS3Error(e, { connection, key }, options.signal);
       } finally {
-        touch(uploadId, -1);
+        touch(scope.bucket, uploadId, -1);
       }
     },
 
@@ -202,7 +239,7 @@ export function createMultipartService(deps: MultipartServiceDeps) {
     ): Promise<{ etag?: string | undefined }> {
       const { client, scope } = await open(actor, connection, 'write');
       const fullKey = resolveObjectKey(scope, key);
-      touch(uploadId, 1);
+      touch(scope.bucket, uploadId, 1);
       try {
         const out = await client.send(
           new CompleteMultipartUploadCommand({
@@ -218,7 +255,7 @@ export function createMultipartService(deps: MultipartServiceDeps) {
       } catch (e) {
         throw mapS3Error(e, { connection, key });
       } finally {
-        touch(uploadId, -1);
+        touch(scope.bucket, uploadId, -1);
       }
     },
 
@@ -233,7 +270,7 @@ export function createMultipartService(deps: MultipartServiceDeps) {
     ): Promise<PartListing> {
       const { client, scope } = await open(actor, connection, 'read');
       const fullKey = resolveObjectKey(scope, key);
-      touch(uploadId);
+      touch(scope.bucket, uploadId);
       try {
         const out = await client.send(
           new ListPartsCommand({

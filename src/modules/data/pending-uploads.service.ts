@@ -215,6 +215,22 @@ export function createPendingUploadsService(deps: PendingUploadsDeps) {
       });
     },
 
+    /**
+     * Notes that a client used its upload through this instance, for the instance that watches its idle time
+     * (the one it was started on). Never throws: a note lost makes the upload look idle sooner, no more.
+     */
+    async used(bucket: string, uploadId: string): Promise<void> {
+      await store.touch(bucket, uploadId, iso(clock.now())).catch((err: unknown) => {
+        deps.logger.warn({ err }, 'could not note the use of a multipart upload');
+      });
+    },
+
+    /** When a client last used its upload through any instance (epoch ms), or undefined when not recorded. */
+    async lastUsed(bucket: string, uploadId: string): Promise<number | undefined> {
+      const at = await store.lastUsed(bucket, uploadId);
+      return at === undefined ? undefined : Date.parse(at);
+    },
+
     /** Lets go of an upload that could not be aborted just now: the next sweep aborts it. Never throws. */
     async abandon(bucket: string, uploadId: string): Promise<void> {
       await store.release(bucket, uploadId).catch((err: unknown) => {

@@ -42,6 +42,10 @@ export interface PendingUploadStore {
   release(bucket: string, uploadId: string): Promise<void>;
   /** Marks what `instanceId` holds as alive at `at`. */
   heartbeat(instanceId: string, at: string): Promise<void>;
+  /** Marks a client's (gateway) upload as used at `at`, through whichever instance: its idle time restarts. */
+  touch(bucket: string, uploadId: string, at: string): Promise<void>;
+  /** When a client's upload was last used through any instance (or started), or undefined when not recorded. */
+  lastUsed(bucket: string, uploadId: string): Promise<string | undefined>;
   abandoned(query: AbandonedQuery): Promise<PendingUpload[]>;
   /**
    * Takes `upload` for `instanceId` if nobody changed it since it was read (compare-and-set on holder and
@@ -99,6 +103,29 @@ export function createPendingUploadStore(db: Db): PendingUploadStore {
 
     async heartbeat(instanceId, at) {
       await db.updateTable('pending_uploads').set({ heartbeat_at: at }).where('instance_id', '=', instanceId).execute();
+    },
+
+    async touch(bucket, uploadId, at) {
+      // A gateway record's heartbeat is its last use: no instance holds a client's upload.
+      await db
+        .updateTable('pending_uploads')
+        .set({ heartbeat_at: at })
+        .where('bucket', '=', bucket)
+        .where('upload_id', '=', uploadId)
+        .where('origin', '=', 'gateway')
+        .where('heartbeat_at', '<', at)
+        .execute();
+    },
+
+    async lastUsed(bucket, uploadId) {
+      const row = await db
+        .selectFrom('pending_uploads')
+        .select('heartbeat_at')
+        .where('bucket', '=', bucket)
+        .where('upload_id', '=', uploadId)
+        .where('origin', '=', 'gateway')
+        .executeTakeFirst();
+      return row?.heartbeat_at;
     },
 
     async abandoned(q) {
