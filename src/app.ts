@@ -191,7 +191,6 @@ export async function createApp(options: AppOptions): Promise<App> {
       cluster.publish({ kind: 'connection', name });
     },
   });
-  cluster.follow({ identity, connections, engine });
   // Config as code applies through its own transaction-bound stores; caches here and elsewhere learn after commit.
   const configAsCode = createConfigService({
     db,
@@ -236,7 +235,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     identity,
     engine,
     clock,
+    onRevoked: (userId, connection) => cluster.publish({ kind: 'revocation', userId, connection }),
   });
+  cluster.follow({ identity, connections, engine, revocations });
   // Remote signing: the same resolve → decide → obtain pipeline; the role session signs, it is never handed out.
   const signing = auditSigning(
     createSigningService({ connections, engine, clock, reusableReads: config.signing.reusableReads }),

@@ -163,6 +163,43 @@ describe('two rolegate instances on one PostgreSQL', () => {
     expect(verify.json).toMatchObject({ ok: true });
   });
 
+  it('make a revocation on one instance hold on the other at once: the revoked session is not handed out, new ones work', async () => {
+    const name = `cl-revoke-${uniqueSuffix()}`;
+    await createConnection(name);
+    // B caches alice's role session; A revokes it.
+    const before = await credentials(b, tokens.alice, name);
+    expect(before.status, before.text).toBe(200);
+    const old = before.json as CredentialsResponse;
+    const revoked = await call(a, tokens.admin, 'POST', `/api/connections/${name}/revocations`, { username: 'alice' });
+    expect(revoked.status, revoked.text).toBe(200);
+    const after = await credentials(b, tokens.alice, name);
+    expect(after.status, after.text).toBe(200);
+    const fresh = after.json as CredentialsResponse;
+    expect(fresh.AccessKeyId).not.toBe(old.AccessKeyId);
+    expect(fresh.roleSessionName).toBe(`rg-${name}-for-alice-r1`);
+    // RGW refuses the revoked session and serves the new one, whichever instance handed it out.
+    const statusWith = async (c: CredentialsResponse) => {
+      const s3 = new S3Client({
+        endpoint: backendFromContext().endpoint,
+        region: backendFromContext().region,
+        forcePathStyle: true,
+        credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken },
+      });
+      try {
+        await s3.send(new HeadObjectCommand({ Bucket: seed.bucket, Key: 'sales/2024/q1.csv' }));
+        return 200;
+      } catch (e) {
+        return (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
+      } finally {
+        s3.destroy();
+      }
+    };
+    expect(await statusWith(old)).toBe(403);
+    expect(await statusWith(fresh)).toBe(200);
+    const viaA = (await credentials(a, tokens.alice, name)).json as CredentialsResponse;
+    expect(viaA.roleSessionName).toBe(`rg-${name}-for-alice-r1`);
+  });
+
   it('leave a gateway multipart upload alone while its parts go through the other instance, and abort it once idle', async () => {
     const created = await call(a, tokens.alice, 'POST', '/api/users/alice/gateway-keys', { name: 'cluster' });
     expect(created.status, created.text).toBe(201);

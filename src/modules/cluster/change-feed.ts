@@ -12,6 +12,8 @@ export type ClusterChange =
   | { readonly kind: 'tokens'; readonly userId: string }
   /** A connection was edited or deleted: its cached record and role sessions go. */
   | { readonly kind: 'connection'; readonly name: string }
+  /** A user's role sessions on a connection were revoked: the cached ones and their session-name generation go. */
+  | { readonly kind: 'revocation'; readonly userId: string; readonly connection: string }
   /** This instance may have missed changes (its listener reconnected): everything cached goes. */
   | { readonly kind: 'all' };
 

@@ -3,6 +3,7 @@ import { type Db, dialectOf } from '../../db/connect.js';
 import type { SecretBox } from '../../lib/secret-box.js';
 import type { ConnectionsService } from '../connections/connections.service.js';
 import type { CredentialEngine } from '../credentials/credential-engine.js';
+import type { RevocationService } from '../fastpath/revocation.service.js';
 import type { IdentityService } from '../identity/identity.service.js';
 import { type ChangeFeed, type ClusterChange, localChangeFeed, postgresChangeFeed } from './change-feed.js';
 import { createSharedSessionStore, type SharedSessionStore } from './shared-sessions.store.js';
@@ -17,7 +18,8 @@ export interface Cluster {
   follow(caches: {
     identity: Pick<IdentityService, 'forgetCachedUser' | 'forgetAllCached'>;
     connections: Pick<ConnectionsService, 'forgetCached' | 'forgetAllCached'>;
-    engine: Pick<CredentialEngine, 'forgetUser' | 'forgetConnection' | 'forgetAll'>;
+    engine: Pick<CredentialEngine, 'forgetUser' | 'forgetConnection' | 'forgetUserConnection' | 'forgetAll'>;
+    revocations: Pick<RevocationService, 'forgetGeneration' | 'forgetAllGenerations'>;
   }): void;
   close(): Promise<void>;
 }
@@ -43,7 +45,7 @@ export async function createCluster(options: {
         options.logger.warn({ err, change: change.kind }, 'could not notify the other instances of a change');
       });
     },
-    follow({ identity, connections, engine }) {
+    follow({ identity, connections, engine, revocations }) {
       feed.subscribe((change) => {
         switch (change.kind) {
           case 'user':
@@ -57,9 +59,15 @@ export async function createCluster(options: {
             connections.forgetCached(change.name);
             engine.forgetConnection(change.name, 'local');
             return;
+          case 'revocation':
+            // The new generation first: a session obtained after this carries the new name.
+            revocations.forgetGeneration(change.userId, change.connection);
+            engine.forgetUserConnection(change.userId, change.connection, 'local');
+            return;
           case 'all':
             identity.forgetAllCached();
             connections.forgetAllCached();
+            revocations.forgetAllGenerations();
             engine.forgetAll();
             return;
         }

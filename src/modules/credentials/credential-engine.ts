@@ -89,7 +89,7 @@ export interface CredentialEngine {
   /** Drops cached sessions of a user (after a property change or deletion). */
   forgetUser(userId: string, reach?: ForgetReach): void;
   /** Drops cached sessions of one user on one connection (after a revocation). */
-  forgetUserConnection(userId: string, name: string): void;
+  forgetUserConnection(userId: string, name: string, reach?: ForgetReach): void;
   /** Drops this instance's cached sessions (it may have missed changes made by other instances). */
   forgetAll(): void;
   /** The unique id of an assume-role connection's role (IAM GetRole with the master credentials). */
@@ -358,9 +358,9 @@ export function createCredentialEngine(deps: CredentialEngineDeps): CredentialEn
       epoch++;
       cache.deleteWhere(() => true);
     },
-    forgetUserConnection(userId, name) {
+    forgetUserConnection(userId, name, reach = 'cluster') {
       epoch++;
-      forgetShared('cluster', (shared) => shared.forgetUserConnection(userId, name));
+      forgetShared(reach, (shared) => shared.forgetUserConnection(userId, name));
       cache.deleteWhere((key) => {
         const [user, conn] = key.split('\u0000');
         return user === userId && conn === name;

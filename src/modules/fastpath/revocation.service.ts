@@ -39,6 +39,8 @@ export interface RevocationServiceDeps {
   readonly connections: Pick<ConnectionsService, 'resolveForUse'>;
   readonly identity: Pick<IdentityService, 'principalFor'>;
   readonly engine: Pick<CredentialEngine, 'forgetUserConnection' | 'roleIdOf' | 'putRolePolicy'>;
+  /** Told once a revocation took effect here: the other instances must drop their sessions and generation too. */
+  readonly onRevoked?: (userId: string, connection: string) => void;
   readonly clock: Clock;
 }
 
@@ -52,7 +54,8 @@ export type RevocationService = ReturnType<typeof createRevocationService>;
 export function createRevocationService(deps: RevocationServiceDeps) {
   const { store, clock } = deps;
   const nowIso = () => new Date(clock.now()).toISOString();
-  // Generations change only through this process (bumps write through), so they are cached without expiry.
+  // Generations change through a revocation: this instance's writes through, another's arrives as a change
+  // (onRevoked there, forgetGeneration here), so they are cached without expiry.
   const generations = new Map<string, number>();
   const key = (userId: string, connection: string) => `${userId}\u0000${connection}`;
   // Read-modify-write of one role's policy is serialised per role within this process.
@@ -118,6 +121,16 @@ export function createRevocationService(deps: RevocationServiceDeps) {
       return g;
     },
 
+    /** Forgets a generation another instance bumped: the next session is named after the stored one. */
+    forgetGeneration(userId: string, connection: string): void {
+      generations.delete(key(userId, connection));
+    },
+
+    /** Forgets every cached generation (this instance may have missed other instances' revocations). */
+    forgetAllGenerations(): void {
+      generations.clear();
+    },
+
     /** For the credential engine: remember an issued session so that it can be revoked. */
     async recordIssued(issued: IssuedRoleSession): Promise<void> {
       await store.recordIssued({
@@ -144,6 +157,7 @@ export function createRevocationService(deps: RevocationServiceDeps) {
       const generation = await store.bumpGeneration(target.userId, connection.name, revokedAt);
       generations.set(key(target.userId, connection.name), generation);
       deps.engine.forgetUserConnection(target.userId, connection.name);
+      deps.onRevoked?.(target.userId, connection.name);
       const execTokensDeleted = await store.deleteExecTokensOf(target.userId, connection.name);
       await store.deleteExpiredIssued(revokedAt);
 
