@@ -195,7 +195,27 @@ describe('sessions', () => {
 
   it('refuse unknown, malformed and deleted session tokens alike', async () => {
     const s = await createSession(rg.tokens.alice);
+    expect((await rg.api(rg.tokens.bob, 'DELETE', `/api/sessions/${s.id}`)).status).toBe(404);
     expect((await rg.api(rg.tokens.alice, 'DELETE', `/api/sessions/${s.id}`)).status).toBe(204);
+    // Ending a session is recorded before it happens and how it went after; bob's attempt as denied.
+    await rg.app.trail.flush();
+    const ended = (
+      await rg.app.db
+        .selectFrom('audit_events')
+        .select('event')
+        .where('action', '=', 'session.delete')
+        .orderBy('seq')
+        .execute()
+    )
+      .map((e) => JSON.parse(e.event) as { actor: string; outcome: string; details?: { session?: string } })
+      .filter((e) => e.details?.session === s.id)
+      .map((e) => [e.actor, e.outcome]);
+    expect(ended).toEqual([
+      ['bob', 'requested'],
+      ['bob', 'denied'],
+      ['alice', 'requested'],
+      ['alice', 'allowed'],
+    ]);
     for (const token of [s.token, 'rgs_short', `rgs_${'A'.repeat(43)}`]) {
       const res = await rg.api(token, 'GET', '/api/me');
       expect(res.status).toBe(401);

@@ -83,6 +83,8 @@ export function createSessionsService(deps: SessionsServiceDeps) {
   ): Promise<T> {
     const started = performance.now();
     const base = withRequestFacts(actor, { action, roleArn: facts.roleArn, details: facts.details });
+    // Before the change, fail-closed, as the server does for every change it serves: none is made unrecorded.
+    await deps.trail.record({ ...base, outcome: 'requested' });
     let result: T;
     try {
       result = await run();
@@ -151,9 +153,12 @@ export function createSessionsService(deps: SessionsServiceDeps) {
       });
     },
 
+    /** Ends a session (a logout): its token stops working at once. */
     async delete(actor: Principal, id: string): Promise<void> {
-      await owned(actor, id);
-      await store.deleteSession(id);
+      await audited(actor, 'session.delete', { details: { session: id } }, async () => {
+        await owned(actor, id);
+        await store.deleteSession(id);
+      });
     },
 
     /**
