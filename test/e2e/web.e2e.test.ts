@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLeaks, salesConnectionBody, startTestRolegate, type TestRolegate } from '../harness/rolegate.js';
+import { registerText } from '../harness/secret-registry.js';
 
 /**
  * The web UI in a real browser (Debian's Chromium driven by playwright-core) against a real rolegate over
@@ -51,14 +52,20 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close();
+  registerText('browser-console', consoleLines.join('\n'));
   await rg?.close();
   if (profileDir) await rm(profileDir, { recursive: true, force: true });
 });
+
+/** What the pages wrote to the browser's console, and their uncaught errors: for the secret scan. */
+const consoleLines: string[] = [];
 
 /** A new tab: sessionStorage, and so the signed-in user, is per tab. */
 async function newTab(): Promise<Page> {
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
+  page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
+  page.on('pageerror', (error) => consoleLines.push(`pageerror: ${error.message}`));
   page.on('dialog', (dialog) => void dialog.accept());
   return page;
 }
