@@ -20,10 +20,12 @@ export default defineConfig({
           include: ['src/**/*.integ.test.ts', 'test/**/*.test.ts'],
           exclude: ['test/stores/**'],
           environment: 'node',
+          // Teardowns run in reverse: the secret scan's last, so that a scan that fails the run does so after
+          // RGW and PostgreSQL were stopped (a teardown that throws skips the ones after it).
           globalSetup: [
+            'test/harness/secret-scan-setup.ts',
             'test/harness/global-setup.ts',
             'test/harness/postgres-setup.ts',
-            'test/harness/secret-scan-setup.ts',
           ],
           testTimeout: 60_000,
           hookTimeout: 120_000,
