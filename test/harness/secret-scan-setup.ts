@@ -20,7 +20,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
         `(${(report.bytes / 1024 / 1024).toFixed(1)} MiB): ${report.hits.length} hit(s)`,
     );
     if (report.hits.length > 0) {
-      // The folder stays for a look; the report names files and lines only.
+      // Vitest only logs an error thrown by a global teardown ("error during close") and still exits 0: the exit
+      // code is what fails the run, in CI too. The folder stays for a look; the report names files and lines only.
+      process.exitCode = 1;
       throw new Error(
         `secret scan: ${report.hits.length} secret(s) found in captured text:\n${report.hits.join('\n')}`,
       );
