@@ -50,6 +50,20 @@ describe('rolegate audit, explain and gateway-keys', () => {
     const csv = await runCli(['audit', 'export', '--format', 'csv'], as(rg.tokens.admin));
     expect(csv.stdout.split('\n')[0]).toContain('seq,time');
     expect(csv.stdout).toContain('key.revoke');
+    // Every change above ended recorded; one whose end was lost is listed, and the command exits 1.
+    const none = await runCli(['audit', 'unfinished', '--older-than', '0'], as(rg.tokens.admin));
+    expect(none.stdout, none.stderr).toBe('no unfinished changes\n');
+    expect(none.code).toBe(0);
+    await rg.app.trail.record({
+      requestId: 'req-lost-1',
+      actor: 'admin',
+      action: 'group.create',
+      outcome: 'requested',
+    });
+    const lost = await runCli(['audit', 'unfinished', '--older-than', '0'], as(rg.tokens.admin));
+    expect(lost.code).toBe(1);
+    expect(lost.stdout).toMatch(/admin group\.create\s+requested request=req-lost-1\n$/);
+    expect((await runCli(['audit', 'unfinished'], as(rg.tokens.admin))).code).toBe(0);
     const verify = await runCli(['audit', 'verify'], as(rg.tokens.admin));
     expect(verify.code).toBe(0);
     expect(verify.stdout).toMatch(/audit chain intact: \d+ event\(s\) verified/);

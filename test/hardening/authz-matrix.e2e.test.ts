@@ -445,6 +445,10 @@ const ROUTES: Record<string, RouteCase> = {
     expect: row(ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, 200),
     request: () => ({ path: '/api/audit/verify' }),
   },
+  'GET /api/audit/unfinished': {
+    expect: row(ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, 200),
+    request: () => ({ path: '/api/audit/unfinished' }),
+  },
   'GET /api/audit/export': {
     expect: row(ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, 200),
     request: () => ({ path: '/api/audit/export' }),

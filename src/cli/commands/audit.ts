@@ -2,11 +2,14 @@ import { parseArgs } from 'node:util';
 import type { AuditEventResponse } from '../../modules/audit/audit.routes.js';
 import { type CliContext, UsageError, wholeNumber } from '../context.js';
 
-export const AUDIT_USAGE = `usage: rolegate audit <verify|export|search> [options]
+export const AUDIT_USAGE = `usage: rolegate audit <verify|unfinished|export|search> [options]
   verify                                   check the hash chain; exit 1 and name the first broken event
+  unfinished [--since T] [--older-than S] [--json]
+                                           changes recorded as requested whose end never was, at least
+                                           S seconds old (default 60; admins); exit 1 when there are any
   export [--since T] [--until T] [--format jsonl|csv]
                                            every event in the range, in chain order (admins)
-  search [--user U] [--connection C] [--action A] [--outcome allowed|denied|error]
+  search [--user U] [--connection C] [--action A] [--outcome requested|allowed|denied|error]
          [--session-name S] [--key-prefix P] [--since T] [--until T] [--limit N] [--json]
                                            newest first; users see their own events only
 `;
@@ -40,6 +43,25 @@ export async function auditCommand(args: string[], ctx: CliContext): Promise<num
     }
     ctx.stdout(`audit chain BROKEN at event #${v.seq}: ${v.reason} (${v.checked} verified before it)\n`);
     return 1;
+  }
+  if (sub === 'unfinished') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        since: { type: 'string' },
+        'older-than': { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    });
+    const olderThan = wholeNumber('--older-than', values['older-than']);
+    const { events } = await client.request<{ events: AuditEventResponse[] }>(
+      'GET',
+      `/api/audit/unfinished${q({ since: values.since, olderThanSeconds: olderThan === undefined ? undefined : String(olderThan) })}`,
+    );
+    if (values.json) ctx.stdout(`${JSON.stringify(events, null, 2)}\n`);
+    else if (events.length === 0) ctx.stdout('no unfinished changes\n');
+    else ctx.stdout(events.map((e) => `${line(e)} request=${e.requestId ?? '-'}\n`).join(''));
+    return events.length === 0 ? 0 : 1;
   }
   if (sub === 'export') {
     const { values } = parseArgs({

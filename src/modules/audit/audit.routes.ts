@@ -68,6 +68,27 @@ export function auditRoutes(audit: AuditService, explain: ExplainService) {
     app.get('/api/audit/verify', { schema: { tags: ['audit'] } }, async (req) => audit.verify(principal(req)));
 
     app.get(
+      '/api/audit/unfinished',
+      {
+        schema: {
+          tags: ['audit'],
+          description: 'Changes recorded as requested whose end was never recorded (admins).',
+          querystring: z.object({
+            since: isoTime.optional(),
+            /** Younger ones may still be running (default 60). */
+            olderThanSeconds: z.coerce.number().int().min(0).max(86_400).optional(),
+          }),
+          response: { 200: z.object({ events: z.array(auditEventSchema) }) },
+        },
+      },
+      async (req) => {
+        const { since, olderThanSeconds } = req.query;
+        const settleMs = olderThanSeconds === undefined ? undefined : olderThanSeconds * 1000;
+        return { events: await audit.unfinished(principal(req), { since, settleMs }) };
+      },
+    );
+
+    app.get(
       '/api/audit/export',
       {
         schema: {

@@ -399,4 +399,47 @@ describe('audit service on SQLite', () => {
       expect(await f.store.anchor()).toMatchObject({ seq: 0 });
     });
   });
+
+  describe('unfinished changes', () => {
+    const change = (requestId: string, outcome: AuditInput['outcome'], action = 'user.create'): AuditInput => ({
+      requestId,
+      actor: 'root',
+      action,
+      outcome,
+    });
+
+    it('lists requested changes whose end was never recorded, once they had time to finish', async () => {
+      const recorded = await recordAll(
+        f,
+        [
+          change('r-done', 'requested'),
+          change('r-lost', 'requested'),
+          change('r-done', 'allowed'),
+          change('r-denied', 'requested', 'connection.update'),
+          change('r-denied', 'denied', 'connection.update'),
+          // Another action under the same request does not end it.
+          change('r-other', 'requested'),
+          change('r-other', 'allowed', 'group.create'),
+          change('r-young', 'requested'),
+        ],
+        7,
+      );
+      // The last one is a minute old when asked with a two-minute settling time: it may still be running.
+      f.clock.t = Date.parse(timeOf(15));
+      const unfinished = await f.audit.unfinished(admin, { settleMs: 2 * MINUTE });
+      expect(unfinished.map((e) => e.requestId)).toEqual(['r-lost', 'r-other']);
+      expect(unfinished[0]).toEqual(recorded[1]);
+      expect((await f.audit.unfinished(admin, { settleMs: 0 })).map((e) => e.requestId)).toEqual([
+        'r-lost',
+        'r-other',
+        'r-young',
+      ]);
+      // Only from `since` on.
+      expect((await f.audit.unfinished(admin, { since: timeOf(9), settleMs: 0 })).map((e) => e.requestId)).toEqual([
+        'r-other',
+        'r-young',
+      ]);
+      await expect(f.audit.unfinished(bob)).rejects.toMatchObject({ code: 'auth.admin_required' });
+    });
+  });
 });

@@ -20,6 +20,8 @@ export interface AuditServiceDeps {
 export type AuditService = ReturnType<typeof createAuditService>;
 
 const PAGE = 1000;
+/** A change still this young may be running: it is not called unfinished yet. */
+const UNFINISHED_SETTLE_MS = 60_000;
 const CSV_COLUMNS = [
   'seq',
   'time',
@@ -91,6 +93,27 @@ export function createAuditService(deps: AuditServiceDeps) {
       const verifier = new ChainVerifier(anchor);
       for await (const e of pages()) if (!verifier.push(e)) break;
       return { ...verifier.verdict(), anchorSeq: anchor.seq };
+    },
+
+    /**
+     * Changes whose end was never recorded: `requested` events (recorded before a change) without a later event
+     * of the same request and action — the process died during the change, or the trail failed after it. Those
+     * younger than `settleMs` may still be running and are left out. Oldest first.
+     */
+    async unfinished(
+      actor: Principal,
+      options: { since?: string | undefined; settleMs?: number | undefined } = {},
+    ): Promise<ChainedAuditEvent[]> {
+      requireAdmin(actor);
+      const open = new Map<string, ChainedAuditEvent>();
+      const keyOf = (e: ChainedAuditEvent) => `${e.requestId}\u0000${e.action}`;
+      for await (const e of pages({ since: options.since })) {
+        if (e.requestId === undefined) continue;
+        if (e.outcome === 'requested') open.set(keyOf(e), e);
+        else open.delete(keyOf(e));
+      }
+      const settled = new Date(deps.clock.now() - (options.settleMs ?? UNFINISHED_SETTLE_MS)).toISOString();
+      return [...open.values()].filter((e) => e.time < settled);
     },
 
     /** Events in order, as JSON lines or CSV, for a time range. */
