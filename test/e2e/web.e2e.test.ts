@@ -436,6 +436,23 @@ describe('web UI', () => {
 
     await admin.getByRole('button', { name: 'Verify chain' }).click();
     await expect.poll(() => admin.locator('.verify-result').textContent()).toContain('Chain intact');
+    // Every change made above ended recorded; a change whose end was lost is listed and opens as an event.
+    const unfinished = admin.locator('.unfinished-result');
+    await admin.getByLabel('Older than (seconds)').fill('0');
+    await admin.getByRole('button', { name: 'Unfinished changes' }).click();
+    await expect.poll(() => unfinished.textContent()).toContain('No unfinished changes');
+    const lost = await rg.app.trail.record({
+      requestId: 'req-ui-lost',
+      actor: 'admin',
+      action: 'mount.create',
+      outcome: 'requested',
+    });
+    await admin.getByRole('button', { name: 'Unfinished changes' }).click();
+    await expect.poll(() => unfinished.textContent()).toContain('1 change(s) never recorded as ended');
+    await unfinished.getByRole('button', { name: new RegExp(`#${lost.seq} mount\\.create by admin`) }).click();
+    const lostDetail = admin.getByRole('region', { name: `Event ${lost.seq}: mount.create` });
+    await expect.poll(() => lostDetail.textContent()).toContain('req-ui-lost');
+    expect(await lostDetail.textContent()).toContain('requested');
     const [download] = await Promise.all([
       admin.waitForEvent('download'),
       admin.getByRole('button', { name: 'Export CSV' }).click(),

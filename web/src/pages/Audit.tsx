@@ -74,6 +74,7 @@ export function AuditPage() {
       {isAdmin && (
         <div className="actions">
           <VerifyChain />
+          <UnfinishedChanges onOpen={setSelected} />
           <Export filters={filters} />
         </div>
       )}
@@ -266,6 +267,68 @@ function VerifyChain() {
           <p className="notice notice-error">
             <strong>Chain broken at event #{v.seq}:</strong> {v.reason} ({v.checked} event(s) checked)
           </p>
+        )}
+      </div>
+    </div>
+  );
+}
+
+/**
+ * Changes recorded as requested whose end never was (the process died, or the trail failed after the change),
+ * at least `olderThan` seconds old: a younger one may still be running.
+ */
+function UnfinishedChanges({ onOpen }: { onOpen: (event: AuditEvent) => void }) {
+  const { api } = useSession();
+  const [olderThan, setOlderThan] = useState('60');
+  const [state, setState] = useState<{ busy: boolean; events?: AuditEvent[]; error?: unknown }>({ busy: false });
+  async function run() {
+    setState({ busy: true });
+    try {
+      const query = new URLSearchParams({ olderThanSeconds: olderThan });
+      const { events } = await api.get<{ events: AuditEvent[] }>(`/api/audit/unfinished?${query}`);
+      setState({ busy: false, events });
+    } catch (error) {
+      setState({ busy: false, error });
+    }
+  }
+  const found = state.events;
+  return (
+    <div className="verify">
+      <button type="button" onClick={() => void run()} disabled={state.busy}>
+        {state.busy ? 'Looking…' : 'Unfinished changes'}
+      </button>
+      <label className="inline-field">
+        older than{' '}
+        <input
+          type="number"
+          min={0}
+          max={86400}
+          value={olderThan}
+          onChange={(e) => setOlderThan(e.target.value)}
+          aria-label="Older than (seconds)"
+        />{' '}
+        s
+      </label>
+      <div aria-live="polite" className="unfinished-result">
+        <ErrorNotice error={state.error} />
+        {found?.length === 0 && (
+          <p className="notice notice-ok">
+            <strong>No unfinished changes:</strong> every change requested ended recorded.
+          </p>
+        )}
+        {found !== undefined && found.length > 0 && (
+          <div className="notice notice-error">
+            <strong>{found.length} change(s) never recorded as ended:</strong>
+            <ul>
+              {found.map((e) => (
+                <li key={e.seq}>
+                  <button type="button" className="link" onClick={() => onOpen(e)}>
+                    #{e.seq} {e.action} by {e.actor ?? '-'} at {e.time}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </div>
         )}
       </div>
     </div>
