@@ -148,7 +148,12 @@ export async function createApp(options: AppOptions): Promise<App> {
     sts:
       budget === undefined
         ? measured
-        : budgetedSts(measured, budget, { clock, onOutcome: (outcome) => metrics.stsBudget.inc({ outcome }) }),
+        : budgetedSts(measured, budget, {
+            clock,
+            // Several instances on PostgreSQL share one budget: together they stay within the quota.
+            ledger: cluster.stsLedger?.(budget),
+            onOutcome: (outcome) => metrics.stsBudget.inc({ outcome }),
+          }),
     vault,
     environmentCredentials: options.environmentCredentials ?? fromEnvironmentChain(),
     clock,

@@ -341,6 +341,17 @@ const migrations: Record<string, Migration> = {
       await sql`create index login_states_expiry on login_states (kind, expires_at)`.execute(db);
     },
   },
+  '0012_sts_budgets': {
+    async up(db: Kysely<unknown>) {
+      // The STS budget's token buckets, shared by the instances on one store (one row per master identity).
+      await db.schema
+        .createTable('sts_budgets')
+        .addColumn('identity_hash', 'text', (c) => c.primaryKey())
+        .addColumn('tokens', 'double precision', (c) => c.notNull())
+        .addColumn('updated_ms', 'double precision', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -157,6 +157,14 @@ export interface Database {
   session_web_identities: SessionWebIdentitiesTable;
   pending_uploads: PendingUploadsTable;
   login_states: LoginStatesTable;
+  sts_budgets: StsBudgetsTable;
+}
+
+/** A token bucket of the STS budget: tokens left (negative: calls waiting) as of `updated_ms` (epoch ms). */
+export interface StsBudgetsTable {
+  identity_hash: string;
+  tokens: number;
+  updated_ms: number;
 }
 
 /** Single-use sign-in state: a pending login, a CLI code, a SAML request id or a seen assertion id. */

@@ -255,3 +255,48 @@ describe('two rolegate instances on one PostgreSQL', () => {
     for (const client of [viaA, viaB, backend]) client.destroy();
   });
 });
+
+describe('two instances sharing one STS budget', () => {
+  let budgetDb: { url: string; drop(): Promise<void> };
+  let x: Instance;
+  let y: Instance;
+  let budgetTokens: DemoTokens;
+
+  beforeAll(async () => {
+    const backend = backendFromContext();
+    const suffix = uniqueSuffix();
+    const budgetSeed = await seedDemo(backend, { bucket: `rg-${suffix}`, roleNamePrefix: `rg-${suffix}-` });
+    process.env.AWS_ACCESS_KEY_ID = backend.master.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = backend.master.secretAccessKey;
+    process.env.AWS_REGION = backend.region;
+    budgetDb = await createTestDatabase();
+    const key = randomBytes(32).toString('hex');
+    // Two role sessions at once, then one a minute: a third within the minute waits too long and is refused.
+    const options = { config: { credentials: { stsRateLimit: { perSecond: 1 / 60, burst: 2, maxWaitMs: 100 } } } };
+    x = await startClusterInstance(budgetDb.url, key, options);
+    y = await startClusterInstance(budgetDb.url, key, options);
+    budgetTokens = await provisionDemo(x.app.services, backend, budgetSeed);
+    for (const s of [key, budgetTokens.admin, budgetTokens.alice, budgetTokens.bob]) secrets.add(s);
+  });
+
+  afterAll(async () => {
+    for (const i of [x, y]) await i?.close();
+    registerSecrets(secrets);
+    await budgetDb?.drop();
+  });
+
+  it('refuse the call beyond the budget on the other instance too (each on its own would allow twice as many)', async () => {
+    // Listings through rolegate: each first one of a user on a connection takes a role session from STS.
+    const list = (on: Instance, token: string, connection: string) =>
+      call(on, token, 'GET', `/api/connections/${connection}/objects`);
+    const first = await list(x, budgetTokens.alice, 's3-sales');
+    expect(first.status, first.text).toBe(200);
+    expect((await list(y, budgetTokens.alice, 's3-marketing')).status).toBe(200);
+    const third = await list(y, budgetTokens.bob, 's3-sales');
+    expect(third.status).toBe(503);
+    expect((third.json as { code: string }).code).toBe('sts.rate_limited');
+    // Sessions already obtained need no budget, on either instance.
+    expect((await list(x, budgetTokens.alice, 's3-marketing')).status).toBe(200);
+    expect((await list(y, budgetTokens.alice, 's3-sales')).status).toBe(200);
+  });
+});

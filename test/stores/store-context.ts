@@ -31,6 +31,7 @@ const TABLES: ReadonlyArray<keyof Database> = [
   'session_web_identities',
   'pending_uploads',
   'login_states',
+  'sts_budgets',
 ];
 
 /**

@@ -3,15 +3,19 @@ import { type Db, dialectOf } from '../../db/connect.js';
 import type { SecretBox } from '../../lib/secret-box.js';
 import type { ConnectionsService } from '../connections/connections.service.js';
 import type { CredentialEngine } from '../credentials/credential-engine.js';
+import type { StsBudgetLedger, StsBudgetSettings } from '../credentials/sts-budget.js';
 import type { RevocationService } from '../fastpath/revocation.service.js';
 import type { IdentityService } from '../identity/identity.service.js';
 import { type ChangeFeed, type ClusterChange, localChangeFeed, postgresChangeFeed } from './change-feed.js';
 import { createSharedSessionStore, type SharedSessionStore } from './shared-sessions.store.js';
+import { sharedStsLedger } from './sts-budget.store.js';
 
 /** What makes several instances on one store behave as one: change notifications and shared role sessions. */
 export interface Cluster {
   /** Present on PostgreSQL only (on SQLite one process is the whole cluster). */
   readonly sharedSessions?: SharedSessionStore;
+  /** PostgreSQL only: the STS budget's buckets, one for all instances. */
+  readonly stsLedger?: (settings: StsBudgetSettings) => StsBudgetLedger;
   /** Tells the other instances; never throws (a lost notification is bounded by the caches' TTL). */
   publish(change: ClusterChange): void;
   /** Applies other instances' changes to this instance's caches. */
@@ -39,7 +43,9 @@ export async function createCluster(options: {
     sharedSessions = createSharedSessionStore(options.db, options.box);
   }
   return {
-    ...(sharedSessions === undefined ? {} : { sharedSessions }),
+    ...(sharedSessions === undefined
+      ? {}
+      : { sharedSessions, stsLedger: (settings: StsBudgetSettings) => sharedStsLedger(options.db, settings) }),
     publish(change) {
       feed.publish(change).catch((err: unknown) => {
         options.logger.warn({ err, change: change.kind }, 'could not notify the other instances of a change');

@@ -14,10 +14,42 @@ export interface StsBudgetSettings {
 /** How a call fared against the budget: went at once, waited its turn, or was refused. */
 export type StsBudgetOutcome = 'immediate' | 'waited' | 'rejected';
 
-interface Bucket {
-  /** May go negative: each waiting call has reserved a future token. */
-  tokens: number;
-  updatedAt: number;
+/**
+ * Where the token buckets live: in this process, or in the store that several instances share (so that together
+ * they stay within the account's quota).
+ */
+export interface StsBudgetLedger {
+  /** Takes a token of `identity`'s bucket at `now`: how long to wait for it (ms), or undefined beyond `maxWaitMs`. */
+  reserve(identity: string, now: number): Promise<number | undefined>;
+}
+
+/**
+ * The bucket arithmetic both ledgers share: refilled at `perSecond` up to `burst`, it may go negative (each
+ * waiting call has reserved a future token). Undefined when the call's turn would come after `maxWaitMs`.
+ */
+export function takeToken(
+  settings: StsBudgetSettings,
+  bucket: { tokens: number; updatedAt: number } | undefined,
+  now: number,
+): { tokens: number; updatedAt: number; waitMs: number } | undefined {
+  const elapsed = bucket === undefined ? 0 : Math.max(0, now - bucket.updatedAt);
+  const before = Math.min(settings.burst, (bucket?.tokens ?? settings.burst) + (elapsed / 1000) * settings.perSecond);
+  const waitMs = before >= 1 ? 0 : ((1 - before) / settings.perSecond) * 1000;
+  if (waitMs > settings.maxWaitMs) return undefined;
+  return { tokens: before - 1, updatedAt: Math.max(now, bucket?.updatedAt ?? now), waitMs };
+}
+
+/** The buckets of this process alone (one instance, or SQLite). */
+export function memoryLedger(settings: StsBudgetSettings): StsBudgetLedger {
+  const buckets = new Map<string, { tokens: number; updatedAt: number }>();
+  return {
+    async reserve(identity, now) {
+      const taken = takeToken(settings, buckets.get(identity), now);
+      if (taken === undefined) return undefined;
+      buckets.set(identity, { tokens: taken.tokens, updatedAt: taken.updatedAt });
+      return taken.waitMs;
+    },
+  };
 }
 
 /**
@@ -28,34 +60,28 @@ interface Bucket {
 export function budgetedSts(
   sts: StsGateway,
   settings: StsBudgetSettings,
-  deps: { clock: Clock; sleep?: (ms: number) => Promise<void>; onOutcome?: (outcome: StsBudgetOutcome) => void },
+  deps: {
+    clock: Clock;
+    ledger?: StsBudgetLedger;
+    sleep?: (ms: number) => Promise<void>;
+    onOutcome?: (outcome: StsBudgetOutcome) => void;
+  },
 ): StsGateway {
-  const buckets = new Map<string, Bucket>();
+  const ledger = deps.ledger ?? memoryLedger(settings);
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-
-  function reserve(identity: string): number {
-    const now = deps.clock.now();
-    const bucket = buckets.get(identity) ?? { tokens: settings.burst, updatedAt: now };
-    bucket.tokens = Math.min(settings.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * settings.perSecond);
-    bucket.updatedAt = now;
-    buckets.set(identity, bucket);
-    const waitMs = bucket.tokens >= 1 ? 0 : ((1 - bucket.tokens) / settings.perSecond) * 1000;
-    if (waitMs > settings.maxWaitMs) {
-      deps.onOutcome?.('rejected');
-      throw upstreamUnavailable(
-        'sts.rate_limited',
-        `STS rate limit: more than ${settings.perSecond} role sessions per second were requested with these master ` +
-          `credentials, and none became available within ${settings.maxWaitMs} ms; try again shortly`,
-      );
-    }
-    bucket.tokens -= 1;
-    deps.onOutcome?.(waitMs === 0 ? 'immediate' : 'waited');
-    return waitMs;
-  }
 
   return {
     async assumeRole(request: AssumeRoleRequest) {
-      const waitMs = reserve(request.masterCredentials.accessKeyId);
+      const waitMs = await ledger.reserve(request.masterCredentials.accessKeyId, deps.clock.now());
+      if (waitMs === undefined) {
+        deps.onOutcome?.('rejected');
+        throw upstreamUnavailable(
+          'sts.rate_limited',
+          `STS rate limit: more than ${settings.perSecond} role sessions per second were requested with these master ` +
+            `credentials, and none became available within ${settings.maxWaitMs} ms; try again shortly`,
+        );
+      }
+      deps.onOutcome?.(waitMs === 0 ? 'immediate' : 'waited');
       if (waitMs > 0) await sleep(waitMs);
       return sts.assumeRole(request);
     },
