@@ -55,21 +55,11 @@ export function createOidcStore(db: Db, box: SecretBox): OidcStore {
       await db.insertInto('oidc_identities').values({ issuer, subject, user_id: userId, created_at: now }).execute();
     },
     async putSessionIdToken(sessionId, idToken, expiresAt) {
-      const sealed = box.seal(idToken, aad(sessionId));
-      await db
-        .insertInto('session_web_identities')
-        .values({ session_id: sessionId, sealed_token: sealed, expires_at: expiresAt })
-        .onConflict((oc) => oc.column('session_id').doUpdateSet({ sealed_token: sealed, expires_at: expiresAt }))
-        .execute();
+      await put(sessionId, box.seal(idToken, aad(sessionId)), expiresAt);
     },
     async sessionIdToken(sessionId, now) {
-      const row = await db
-        .selectFrom('session_web_identities')
-        .select(['sealed_token', 'expires_at'])
-        .where('session_id', '=', sessionId)
-        .executeTakeFirst();
-      if (row === undefined || Date.parse(row.expires_at) <= now) return undefined;
-      return box.open(row.sealed_token, aad(sessionId));
+      const sealed = await sealedOf(sessionId, now);
+      return sealed === undefined ? undefined : box.open(sealed, aad(sessionId));
     },
     async putSessionSamlAssertion(sessionId, assertion, expiresAt) {
       await put(sessionId, box.seal(JSON.stringify(assertion), samlAad(sessionId)), expiresAt);
