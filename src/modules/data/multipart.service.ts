@@ -29,8 +29,9 @@ export interface MultipartServiceDeps extends DataSessionDeps {
   /** Told when an idle upload could not be aborted (it is retried on the next sweep). */
   readonly onReapError?: (error: unknown, upload: { connection: string; key: string }) => void;
   /**
-   * Where uploads are recorded until completed or aborted: the idle sweep above lives in memory, this record
-   * survives a crash and is swept after an age bound (src/modules/data/pending-uploads.service.ts).
+   * Where uploads are recorded until completed or aborted: the record survives a crash and is swept after an age
+   * bound (src/modules/data/pending-uploads.service.ts), and carries the upload's last use through any instance,
+   * which the idle sweep reads before it aborts.
    */
   readonly pending?: Pick<PendingUploadsService, 'started' | 'finished' | 'used' | 'lastUsed'>;
 }
