@@ -7,6 +7,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type preHandlerHookHandler,
   type RawServerDefault,
 } from 'fastify';
 import {
@@ -129,16 +130,21 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
   };
   const auditedAction = (request: FastifyRequest): string | undefined =>
     deps.auditResponse === undefined ? undefined : request.routeOptions.config.audit;
-  // After authentication and validation, so that a malformed request is refused without an event of its own.
-  app.addHook('preHandler', (request, _reply, done) => {
-    const { audit: action, auditRequest } = request.routeOptions.config;
-    const changes = request.method !== 'GET' && request.method !== 'HEAD' && auditRequest !== false;
-    if (action === undefined || !changes || deps.auditRequest === undefined) {
-      done();
-      return;
-    }
-    deps.auditRequest(request, action).then(() => done(), done);
-  });
+  // A route that changes something records its request before its handler runs: after authentication and
+  // validation, so that a malformed request is refused without an event of its own. The hook is added to those
+  // routes only; the others (the hot read paths among them) do not run it.
+  const recordRequest = deps.auditRequest;
+  if (recordRequest !== undefined) {
+    app.addHook('onRoute', (route) => {
+      const action = route.config?.audit;
+      const readOnly = [route.method].flat().every((method) => method === 'GET' || method === 'HEAD');
+      if (action === undefined || readOnly || route.config?.auditRequest === false) return;
+      const record: preHandlerHookHandler = (request, _reply, done) => {
+        recordRequest(request, action).then(() => done(), done);
+      };
+      route.preHandler = [...[route.preHandler ?? []].flat(), record];
+    });
+  }
   app.addHook('onSend', (request, reply, payload, done) => {
     const action = auditedAction(request);
     if (action === undefined || isStream(payload)) {
