@@ -65,7 +65,6 @@ interface TrackedUpload {
   readonly key: string;
   readonly bucket: string;
   lastActivity: number;
-  inFlight: number;
 }
 
 const MAX_PARTS = 10_000;
@@ -93,10 +92,7 @@ export function createMultipartService(deps: MultipartServiceDeps) {
   const touch = (bucket: string, uploadId: string, delta = 0) => {
     const now = clock.now();
     const t = tracked.get(uploadId);
-    if (t !== undefined) {
-      t.lastActivity = now;
-      t.inFlight += delta;
-    }
+    if (t !== undefined) t.lastActivity = now;
     if (delta !== 0) {
       const inFlight = partsInFlight.get(uploadId) ?? { bucket, parts: 0 };
       inFlight.parts += delta;
@@ -136,7 +132,7 @@ export function createMultipartService(deps: MultipartServiceDeps) {
     // A part that takes longer than a sweep's period is use too, for whichever instance watches its upload.
     for (const [uploadId, inFlight] of partsInFlight) note(inFlight.bucket, uploadId, now);
     for (const [uploadId, t] of [...tracked]) {
-      if (t.inFlight > 0 || now - t.lastActivity < deps.idleTimeoutMs) continue;
+      if (partsInFlight.has(uploadId) || now - t.lastActivity < deps.idleTimeoutMs) continue;
       if (await usedElsewhere(t, uploadId, now)) continue;
       try {
         await abortUpload(t.actor, t.connection, t.key, uploadId);
@@ -187,7 +183,7 @@ export function createMultipartService(deps: MultipartServiceDeps) {
         );
         const uploadId = out.UploadId as string;
         await recordStarted(client, { bucket: scope.bucket, uploadId, key: fullKey, connection, actor });
-        tracked.set(uploadId, { actor, connection, key, bucket: scope.bucket, lastActivity: clock.now(), inFlight: 0 });
+        tracked.set(uploadId, { actor, connection, key, bucket: scope.bucket, lastActivity: clock.now() });
         return uploadId;
       } catch (e) {
         throw mapS3Error(e, { connection, key });
