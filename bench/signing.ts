@@ -3,7 +3,9 @@
  * sent straight to RGW, either signed by rolegate first or signed locally with credentials vended once (what an SDK
  * does on the fast path). Both use the same lean keep-alive HTTP client (bench/lib/http-client.ts) with the same concurrency; modes alternate per round.
  * Two workloads, each printing req/s and MiB/s of both and the ratio:
- * - whole-object GETs, one POST to the Iceberg-compatible signer per request (the worst case);
+ * - whole-object GETs, one POST to the Iceberg-compatible signer per request (the worst case). The same GETs are
+ *   also signed by the least signer there can be (bench/lib/least-signer.ts: no checks, no audit), whose ratio
+ *   bounds what any remote signer reaches on this machine with one signing call per GET;
  * - a query engine's reads: each reader takes a file and reads it as `--ranges` ranged GETs, and the signing client
  *   keeps answers marked `Cache-Control: private` for 30 s per method, region and URI, as Iceberg Java's
  *   S3V4RestSignerClient does (rolegate marks object reads so: see `signing.reusableReads`).
@@ -25,6 +27,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { pickFreePort, startLocalBackend } from '../src/demo/local-backend.js';
 import { startBenchChild, stopBenchChild } from './lib/bench-child.js';
 import { BenchHttpClient, type HttpAnswer } from './lib/http-client.js';
+import type { LeastSignerFacts } from './lib/least-signer.js';
 import { JIFFIES_PER_SECOND, processJiffies } from './lib/proc-stats.js';
 import type { SigningServerFacts } from './lib/signing-server.js';
 
@@ -95,7 +98,7 @@ interface CpuSplit {
   backend: number;
 }
 
-function cpuMeter(rolegatePid: number, backendDir: string) {
+function cpuMeter(signerPid: number, backendDir: string) {
   // DIR/pids of scripts/s3-backend.sh: one `name pid` line per daemon (mon, osd, rgw).
   const daemons = readFileSync(join(backendDir, 'pids'), 'utf8')
     .split('\n')
@@ -106,7 +109,7 @@ function cpuMeter(rolegatePid: number, backendDir: string) {
     const own = process.cpuUsage();
     return {
       client: own.user + own.system,
-      rolegate: micros(processJiffies(rolegatePid)),
+      rolegate: micros(processJiffies(signerPid)),
       backend: micros(daemons.reduce((sum, pid) => sum + processJiffies(pid), 0)),
     };
   };
@@ -124,8 +127,8 @@ function cpuMeter(rolegatePid: number, backendDir: string) {
   };
 }
 
-const perRequest = (cpu: CpuSplit, requests: number) =>
-  `client ${(cpu.client / requests).toFixed(0)} + rolegate ${(cpu.rolegate / requests).toFixed(0)} + RGW ${(cpu.backend / requests).toFixed(0)} µs`;
+const perRequest = (cpu: CpuSplit, requests: number, signer = 'rolegate') =>
+  `client ${(cpu.client / requests).toFixed(0)} + ${signer} ${(cpu.rolegate / requests).toFixed(0)} + RGW ${(cpu.backend / requests).toFixed(0)} µs`;
 
 function expectBody(res: HttpAnswer, expected: number, status = 200): void {
   if (res.status !== status || res.body.byteLength !== expected)
@@ -163,6 +166,7 @@ const backend = await startLocalBackend({ dir: join(dir, 's3'), port: await pick
 // One socket per request in flight, to rolegate and to RGW alike.
 const http = new BenchHttpClient(concurrency);
 let server: ChildProcess | undefined;
+let leastSigner: ChildProcess | undefined;
 try {
   const started = await startBenchChild<SigningServerFacts>('signing-server.js', {
     env: { BENCH_BACKEND_ENV: join(backend.dir, 'env.json') },
@@ -170,6 +174,18 @@ try {
   server = started.child;
   const { url, token, bucket, vended } = started.facts;
   const cpu = cpuMeter(server.pid ?? 0, backend.dir);
+  const least = await startBenchChild<LeastSignerFacts>('least-signer.js', {
+    env: {
+      BENCH_LEAST_SIGNER_SESSION: JSON.stringify({
+        accessKeyId: vended.accessKeyId,
+        secretAccessKey: vended.secretAccessKey,
+        sessionToken: vended.sessionToken,
+        region: backend.region,
+      }),
+    },
+  });
+  leastSigner = least.child;
+  const leastCpu = cpuMeter(leastSigner.pid ?? 0, backend.dir);
   const local = new SignatureV4({
     credentials: {
       accessKeyId: vended.accessKeyId,
@@ -220,10 +236,23 @@ try {
     headers: Record<string, string>;
     cacheable: boolean;
   }
-  const sign = async (key: string, headers: Record<string, string[]>): Promise<SignerAnswer> => {
-    const res = await http.send(`${url}/api/connections/bench-sign/iceberg/v1/aws/s3/sign`, {
+  interface Signer {
+    readonly url: string;
+    readonly headers: Readonly<Record<string, string>>;
+  }
+  const rolegateSigner: Signer = {
+    url: `${url}/api/connections/bench-sign/iceberg/v1/aws/s3/sign`,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+  };
+  const leastPossibleSigner: Signer = { url: least.facts.url, headers: { 'content-type': 'application/json' } };
+  const sign = async (
+    key: string,
+    headers: Record<string, string[]>,
+    signer: Signer = rolegateSigner,
+  ): Promise<SignerAnswer> => {
+    const res = await http.send(signer.url, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      headers: signer.headers,
       body: JSON.stringify({
         region: backend.region,
         method: 'GET',
@@ -239,43 +268,58 @@ try {
       cacheable: res.headers['cache-control'] === 'private',
     };
   };
-  const signedGet = (key: string, size: number) => async () => {
-    const answer = await sign(key, {});
-    expectBody(await http.send(answer.uri, { headers: answer.headers }), size);
-  };
+  const signedGet =
+    (key: string, size: number, signer: Signer = rolegateSigner) =>
+    async () => {
+      const answer = await sign(key, {}, signer);
+      expectBody(await http.send(answer.uri, { headers: answer.headers }), size);
+    };
 
   console.log(
     `remote signing vs fast path: GETs straight to RGW, ${requests} requests × ${rounds} rounds, concurrency ${concurrency}`,
   );
   const ratios: number[] = [];
+  const bounds: number[] = [];
   for (const [i, size] of sizes.entries()) {
     const key = keys[i] ?? '';
     // Warm-up: connections, role session, caches.
     await timed(concurrency * 4, fastPathGet(key, size));
     await timed(concurrency * 4, signedGet(key, size));
+    await timed(concurrency * 4, signedGet(key, size, leastPossibleSigner));
     let fast = 0;
     let signed = 0;
+    let bound = 0;
     const fastCpu: CpuSplit = { client: 0, rolegate: 0, backend: 0 };
     const signedCpu: CpuSplit = { client: 0, rolegate: 0, backend: 0 };
+    const boundCpu: CpuSplit = { client: 0, rolegate: 0, backend: 0 };
     for (let r = 0; r < rounds; r++) {
       fast += await cpu.measure(fastCpu, () => timed(requests, fastPathGet(key, size)));
       signed += await cpu.measure(signedCpu, () => timed(requests, signedGet(key, size)));
+      bound += await leastCpu.measure(boundCpu, () => timed(requests, signedGet(key, size, leastPossibleSigner)));
     }
     const total = requests * rounds;
     const fastRps = total / fast;
     const signedRps = total / signed;
+    const boundRps = total / bound;
     const ratio = signedRps / fastRps;
     ratios.push(ratio);
+    bounds.push(boundRps / fastRps);
     const mib = (rps: number) => ((rps * size) / MiB).toFixed(1);
     console.log(
       `  ${String(size).padStart(9)} B objects: fast path ${fastRps.toFixed(0)} req/s (${mib(fastRps)} MiB/s), ` +
         `signed ${signedRps.toFixed(0)} req/s (${mib(signedRps)} MiB/s), ratio ${ratio.toFixed(2)}× ` +
         `${ratio >= TARGET_RATIO ? 'OK' : `below the ${TARGET_RATIO}× target`}`,
     );
+    console.log(
+      `      least possible signer (no checks, no audit): ${boundRps.toFixed(0)} req/s, ` +
+        `ratio ${(boundRps / fastRps).toFixed(2)}×; rolegate reaches ${((100 * signedRps) / boundRps).toFixed(0)}% of it`,
+    );
     console.log(`      CPU per GET: fast path ${perRequest(fastCpu, total)}; signed ${perRequest(signedCpu, total)}`);
+    console.log(`      CPU per GET, least possible signer: ${perRequest(boundCpu, total, 'signer')}`);
   }
   console.log(
-    `  target ${TARGET_RATIO}× met for ${ratios.filter((r) => r >= TARGET_RATIO).length} of ${ratios.length} sizes`,
+    `  target ${TARGET_RATIO}× met for ${ratios.filter((r) => r >= TARGET_RATIO).length} of ${ratios.length} sizes; ` +
+      `reachable by the least possible signer for ${bounds.filter((r) => r >= TARGET_RATIO).length} of them`,
   );
 
   // A query engine's reads: ranged GETs per file, the signer's answers cached as Iceberg Java caches them.
@@ -349,6 +393,7 @@ try {
 } finally {
   http.close();
   if (server !== undefined) await stopBenchChild(server);
+  if (leastSigner !== undefined) await stopBenchChild(leastSigner);
   await backend.stop().catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
 }
