@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { type App, createApp } from './app.js';
 import { loadConfig } from './config/load.js';
+import { captureProcessWarnings } from './lib/process-warnings.js';
 
 const DAY_MS = 86_400_000;
 
@@ -26,8 +27,10 @@ function scheduleAuditRetention(app: App): NodeJS.Timeout | undefined {
 
 /** Loads the configuration, starts the server, and drains it on SIGTERM/SIGINT. */
 export async function serve(options: { configFile?: string | undefined } = {}): Promise<App> {
+  const warnings = captureProcessWarnings();
   const config = loadConfig({ file: options.configFile });
   const app = await createApp({ config });
+  warnings.logTo(app.logger);
   await app.http.listen({ host: config.server.host, port: config.server.port });
   if (config.gateway.enabled) {
     const endpoint = await app.gateway.listen({ host: config.gateway.host, port: config.gateway.port });

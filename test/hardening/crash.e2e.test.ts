@@ -143,7 +143,6 @@ describe('rolegate SIGKILLed mid-work and restarted on the same data directory',
       AWS_ACCESS_KEY_ID: backend.master.accessKeyId,
       AWS_SECRET_ACCESS_KEY: backend.master.secretAccessKey,
       AWS_REGION: backend.region,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ROLEGATE_SECRET_KEY: vaultKey,
       ROLEGATE_DATA_DIR: join(dir, 'data'),
     });
@@ -317,6 +316,28 @@ describe('rolegate SIGKILLed mid-work and restarted on the same data directory',
       expect(view.path).toBe(`sales/v${v}/`);
       // Durable: no acknowledged update was lost (a later, unacknowledged one may be there too).
       expect(v).toBeGreaterThanOrEqual(acknowledged.get(name) ?? 0);
+    }
+    await kill9();
+  });
+
+  it('prints only JSON log lines, process warnings among them', async () => {
+    await start();
+    const listed = await call('GET', '/api/connections/crash/objects');
+    expect(listed.status).toBe(200);
+    const lines = processes.flatMap((p) => p.output().split('\n')).filter((line) => line.trim() !== '');
+    const parsed = lines.map((line) => {
+      try {
+        return JSON.parse(line) as { msg?: string; warning?: { message?: string } };
+      } catch {
+        throw new Error(`not a JSON log line: ${line.slice(0, 200)}`);
+      }
+    });
+    expect(parsed.length).toBeGreaterThan(0);
+    // The AWS SDK warns once per process on Node before 22 (its clients are built at the first STS or S3 call).
+    if (Number(process.versions.node.split('.')[0]) < 22) {
+      const warned = parsed.filter((l) => l.msg === 'process warning');
+      expect(warned.length).toBeGreaterThan(0);
+      expect(warned.every((l) => l.warning?.message?.includes('AWS SDK') === true)).toBe(true);
     }
     await kill9();
   });
