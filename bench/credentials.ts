@@ -3,8 +3,13 @@
  * (local Ceph S3+STS, the demo scenario, alice's token) against a bare Fastify route returning a static body of
  * the same size, both under the same closed-loop load. Prints figures; exits non-zero only on errors.
  *
+ * A third server shows how much of the gap the audit trail alone accounts for: the bare route, but answering only
+ * once rolegate's own trail (createAuditTrail over createAuditStore, in a SQLite store of its own) has recorded
+ * the event an issuance records. No issuance audited that way can be faster on the same machine.
+ *
  *   npm run bench -- [--seconds 5] [--concurrency 16] [--warmup-seconds 1] [--profile-out rolegate.cpuprofile]
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -13,9 +18,14 @@ import { parseArgs } from 'node:util';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type App, createApp } from '../src/app.js';
 import { parseConfig } from '../src/config/load.js';
+import { connectDatabase, type Db } from '../src/db/connect.js';
 import { provisionDemo } from '../src/demo/demo-scenario.js';
 import { type LocalBackend, pickFreePort, startLocalBackend } from '../src/demo/local-backend.js';
 import { seedDemo } from '../src/demo/seed.js';
+import { systemClock } from '../src/lib/clock.js';
+import { createAuditStore } from '../src/modules/audit/audit.store.js';
+import { type AuditInput, createAuditTrail } from '../src/modules/audit/audit-trail.js';
+import { databaseSink } from '../src/modules/audit/sinks.js';
 import { type LoadResult, type LoadSpec, runLoad, summarize } from './lib/http-load.js';
 
 const TARGET_RATIO = 0.5;
@@ -74,6 +84,45 @@ async function startBaseline(body: unknown): Promise<{ server: FastifyInstance; 
 }
 
 /**
+ * The bare route, answering once rolegate's audit trail has recorded `event` (chained, in a SQLite store of its
+ * own under `dir`, with the same sink and batching as rolegate's).
+ */
+async function startAuditedBaseline(
+  body: unknown,
+  event: AuditInput,
+  dir: string,
+): Promise<{ server: FastifyInstance; url: string; db: Db; close(): Promise<void> }> {
+  const db = await connectDatabase(`sqlite:${join(dir, 'audit-only.db')}`);
+  const store = createAuditStore(db);
+  const trail = createAuditTrail({
+    sinks: [databaseSink(store)],
+    store,
+    minAccepted: 1,
+    timeoutMs: 5000,
+    clock: systemClock,
+    logger: { error: () => undefined, warn: () => undefined },
+  });
+  const server = Fastify({ logger: false });
+  server.post('/audited', async () => {
+    // Each issuance's event has its own request id, as rolegate's do.
+    await trail.record(Object.assign({}, event, { requestId: randomUUID() }));
+    return body;
+  });
+  const url = await server.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    server,
+    url,
+    db,
+    async close() {
+      await server.close();
+      await trail.flush();
+      await store.close();
+      await db.destroy();
+    },
+  };
+}
+
+/**
  * Runs `fn` and measures how long this thread's event loop was busy meanwhile, and the CPU time of the whole
  * process (server, load generator, WAL checkpointer, V8's helpers): on 2 shared cores the sum is what bounds req/s.
  */
@@ -111,6 +160,7 @@ async function main(): Promise<number> {
   let backend: LocalBackend | undefined;
   let app: App | undefined;
   let baseline: FastifyInstance | undefined;
+  let audited: Awaited<ReturnType<typeof startAuditedBaseline>> | undefined;
   try {
     out('Starting the local S3 + STS backend (Ceph RGW)...');
     backend = await startLocalBackend({ dir: join(dir, 's3'), port: await pickFreePort() });
@@ -151,12 +201,15 @@ async function main(): Promise<number> {
       headers: {},
       concurrency: options.concurrency,
     };
+    audited = await startAuditedBaseline(sameSizePlaceholder(sample), await lastIssuanceEvent(app), dir);
+    const auditOnly: Omit<LoadSpec, 'durationMs'> = { ...base, url: `${audited.url}/audited` };
 
     // Unrecorded load first, so both servers are measured with optimized (JIT-compiled) code.
     if (options.warmupSeconds > 0) {
       const warmMs = options.warmupSeconds * 1000;
       await runLoad({ ...base, durationMs: warmMs });
       await runLoad({ ...rolegate, durationMs: warmMs });
+      await runLoad({ ...auditOnly, durationMs: warmMs });
     }
     const durationMs = options.seconds * 1000;
     const baseRun = await withLoopBusy(() => runLoad({ ...base, durationMs }));
@@ -165,11 +218,14 @@ async function main(): Promise<number> {
       profiled(options.profileOut, () => runLoad({ ...rolegate, durationMs })),
     );
     const auditAfter = await databaseSinkWrites(app);
+    const auditOnlyRun = await withLoopBusy(() => runLoad({ ...auditOnly, durationMs }));
     const baseResult = baseRun.result;
     const rolegateResult = rolegateRun.result;
+    const auditOnlyResult = auditOnlyRun.result;
 
     const b = summarize(baseResult);
     const r = summarize(rolegateResult);
+    const a = summarize(auditOnlyResult);
     const ratio = r.requestsPerSecond / b.requestsPerSecond;
     const stats = app.engine.stats();
     const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
@@ -181,7 +237,13 @@ async function main(): Promise<number> {
     );
     out(`response body: ${responseBytes} bytes (baseline returns a placeholder body of the same size)`);
     out('');
-    out(table([row('rolegate POST /credentials', rolegateResult, r), row('bare Fastify POST /static', baseResult, b)]));
+    out(
+      table([
+        row('rolegate POST /credentials', rolegateResult, r),
+        row('bare Fastify POST /static', baseResult, b),
+        row('bare + audit trail POST /audited', auditOnlyResult, a),
+      ]),
+    );
     out('');
     // The servers run on this thread: its busy time per request is what each answer costs, whatever the load
     // generator on the other core managed to send (a steadier figure than requests/s on a shared machine).
@@ -204,6 +266,11 @@ async function main(): Promise<number> {
         `events per batch, ${fmt((1e6 * (auditAfter.seconds - auditBefore.seconds)) / rolegateResult.requests, 1)} µs ` +
         `of writing per request`,
     );
+    out(
+      `bare route + rolegate's audit trail alone: ratio ${fmt(a.requestsPerSecond / b.requestsPerSecond, 3)}, ` +
+        `server thread ${fmt(perRequest(auditOnlyRun), 1)} µs per request; rolegate reaches ` +
+        `${fmt((100 * r.requestsPerSecond) / a.requestsPerSecond, 0)}% of it`,
+    );
     out(`ratio rolegate/baseline requests/s: ${fmt(ratio, 3)}`);
     out(`target ratio >= ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'not met'}`);
     out(
@@ -214,20 +281,35 @@ async function main(): Promise<number> {
     );
     if (stats.stsCalls !== 1) out(`note: expected exactly 1 STS call, saw ${stats.stsCalls}`);
 
-    const errors = baseResult.errors + rolegateResult.errors;
+    const errors = baseResult.errors + rolegateResult.errors + auditOnlyResult.errors;
     for (const [name, result] of [
       ['rolegate', rolegateResult],
       ['baseline', baseResult],
+      ['audited baseline', auditOnlyResult],
     ] as const) {
       if (result.errors > 0) out(`${name} errors: ${JSON.stringify(result.errorKinds)}`);
     }
     return errors === 0 ? 0 : 1;
   } finally {
     await baseline?.close().catch((e: unknown) => process.stderr.write(`baseline close failed: ${String(e)}\n`));
+    await audited?.close().catch((e: unknown) => process.stderr.write(`audited baseline close failed: ${String(e)}\n`));
     await app?.close().catch((e: unknown) => process.stderr.write(`app close failed: ${String(e)}\n`));
     await backend?.stop().catch((e: unknown) => process.stderr.write(`backend stop failed: ${String(e)}\n`));
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The content of the newest event in rolegate's trail (a credential issuance after the warm-up). */
+async function lastIssuanceEvent(app: App): Promise<AuditInput> {
+  const row = await app.db
+    .selectFrom('audit_events')
+    .select('event')
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirstOrThrow();
+  const { id: _id, time: _time, ...content } = JSON.parse(row.event) as AuditInput & { id: string; time: string };
+  if (content.action !== 'credentials.issue') throw new Error(`expected an issuance event, got ${content.action}`);
+  return content;
 }
 
 /** How many batches the database audit sink has written so far, and the seconds it took (its histogram). */
