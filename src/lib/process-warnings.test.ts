@@ -14,7 +14,9 @@ describe('captureProcessWarnings', () => {
     const warnings = captureProcessWarnings(target);
     target.emit('warning', warning('early\nsecond line', 'DEP0001'));
     expect(lines).toEqual([]);
-    const warn = (obj: unknown, msg: string) => lines.push({ obj, msg });
+    const warn = (obj: unknown, msg?: string): void => {
+      lines.push({ obj, msg: msg ?? '' });
+    };
     warnings.logTo({ warn: warn as Logger['warn'] });
     target.emit('warning', warning('later'));
     expect(printed).toBe(0);
@@ -29,7 +31,10 @@ describe('captureProcessWarnings', () => {
     const warnings = captureProcessWarnings(target);
     for (let i = 0; i < 150; i++) target.emit('warning', warning(`w${i}`));
     let count = 0;
-    warnings.logTo({ warn: (() => count++) as Logger['warn'] });
+    const warn = (): void => {
+      count++;
+    };
+    warnings.logTo({ warn: warn as Logger['warn'] });
     expect(count).toBe(100);
   });
 });
