@@ -352,14 +352,63 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0013_audit_id_not_unique': {
+    async up(db: Kysely<unknown>) {
+      // Nothing looks an event up by id (the event's JSON carries it, seq orders the chain, the hash binds both),
+      // yet its unique index cost every audit commit one more page written: about 7 µs for a commit of one event.
+      if (db.getExecutor().adapter instanceof PostgresAdapter) {
+        await sql`alter table audit_events drop constraint if exists audit_events_id_key`.execute(db);
+        return;
+      }
+      // SQLite cannot drop a column's UNIQUE: the table is rebuilt (SQLite's documented procedure) in a transaction
+      // of its own (Kysely runs SQLite migrations outside one), so an interrupted upgrade leaves the old table whole,
+      // and running this again after a crash before the migration was recorded rebuilds it once more, harmlessly.
+      await db.transaction().execute(async (tx) => {
+        await sql`create table audit_events_rebuilt (
+          seq integer primary key,
+          id text not null,
+          time text not null,
+          actor text,
+          action text not null,
+          connection text,
+          outcome text not null,
+          session_name text,
+          object_key text,
+          event text not null,
+          prev_hash text not null,
+          hash text not null
+        )`.execute(tx);
+        await sql`insert into audit_events_rebuilt
+          select seq, id, time, actor, action, connection, outcome, session_name, object_key, event, prev_hash, hash
+          from audit_events`.execute(tx);
+        await sql`drop table audit_events`.execute(tx);
+        await sql`alter table audit_events_rebuilt rename to audit_events`.execute(tx);
+        await sql`create index audit_events_time on audit_events (time)`.execute(tx);
+        await sql`create index audit_events_actor on audit_events (actor, seq)`.execute(tx);
+        await sql`create index audit_events_connection on audit_events (connection, seq)`.execute(tx);
+      });
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /** Brings the schema up to date; fails loudly (never half-migrated silently). */
 export async function migrateToLatest<T>(db: Kysely<T>): Promise<void> {
+  await migrate(db, (migrator) => migrator.migrateToLatest());
+}
+
+/** Brings the schema up to migration `name` and no further (upgrade tests start from an older schema). */
+export async function migrateTo<T>(db: Kysely<T>, name: string): Promise<void> {
+  await migrate(db, (migrator) => migrator.migrateTo(name));
+}
+
+async function migrate<T>(
+  db: Kysely<T>,
+  run: (migrator: Migrator) => ReturnType<Migrator['migrateToLatest']>,
+): Promise<void> {
   const migrator = new Migrator({ db, provider });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await run(migrator);
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw internal('db.migration_failed', `database migration ${failed} failed`, { cause: error });
