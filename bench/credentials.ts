@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type App, createApp } from '../src/app.js';
 import { parseConfig } from '../src/config/load.js';
-import { connectDatabase, type Db } from '../src/db/connect.js';
+import { connectDatabase } from '../src/db/connect.js';
 import { provisionDemo } from '../src/demo/demo-scenario.js';
 import { type LocalBackend, pickFreePort, startLocalBackend } from '../src/demo/local-backend.js';
 import { seedDemo } from '../src/demo/seed.js';
@@ -91,7 +91,7 @@ async function startAuditedBaseline(
   body: unknown,
   event: AuditInput,
   dir: string,
-): Promise<{ server: FastifyInstance; url: string; db: Db; close(): Promise<void> }> {
+): Promise<{ url: string; close(): Promise<void> }> {
   const db = await connectDatabase(`sqlite:${join(dir, 'audit-only.db')}`);
   const store = createAuditStore(db);
   const trail = createAuditTrail({
@@ -110,9 +110,7 @@ async function startAuditedBaseline(
   });
   const url = await server.listen({ host: '127.0.0.1', port: 0 });
   return {
-    server,
     url,
-    db,
     async close() {
       await server.close();
       await trail.flush();

@@ -6,6 +6,7 @@ import { useRouter } from '../lib/router';
 import { saveBlob } from '../lib/save';
 import { useSession } from '../lib/session';
 import type { AuditEvent, AuditPage as AuditPageData, ChainVerdict } from '../lib/types';
+import { useAction } from '../lib/use-action';
 import { useResource } from '../lib/use-resource';
 import { ExplainForm } from './Explain';
 
@@ -240,23 +241,19 @@ function EventDetail({ event, onClose }: { event: AuditEvent; onClose: () => voi
 
 function VerifyChain() {
   const { api } = useSession();
-  const [state, setState] = useState<{ busy: boolean; verdict?: ChainVerdict; error?: unknown }>({ busy: false });
-  async function run() {
-    setState({ busy: true });
-    try {
-      setState({ busy: false, verdict: await api.get<ChainVerdict>('/api/audit/verify') });
-    } catch (error) {
-      setState({ busy: false, error });
-    }
-  }
-  const v = state.verdict;
+  const verify = useAction<ChainVerdict>();
+  const v = verify.result;
   return (
     <div className="verify">
-      <button type="button" onClick={() => void run()} disabled={state.busy}>
-        {state.busy ? 'Verifying…' : 'Verify chain'}
+      <button
+        type="button"
+        onClick={() => void verify.run(() => api.get<ChainVerdict>('/api/audit/verify'))}
+        disabled={verify.busy}
+      >
+        {verify.busy ? 'Verifying…' : 'Verify chain'}
       </button>
       <div aria-live="polite" className="verify-result">
-        <ErrorNotice error={state.error} />
+        <ErrorNotice error={verify.error} />
         {v?.ok === true && (
           <p className="notice notice-ok">
             <strong>Chain intact:</strong> {v.checked} event(s) checked from #{v.anchorSeq}, head #{v.head.seq}{' '}
@@ -280,22 +277,17 @@ function VerifyChain() {
 function UnfinishedChanges({ onOpen }: { onOpen: (event: AuditEvent) => void }) {
   const { api } = useSession();
   const [olderThan, setOlderThan] = useState('60');
-  const [state, setState] = useState<{ busy: boolean; events?: AuditEvent[]; error?: unknown }>({ busy: false });
-  async function run() {
-    setState({ busy: true });
-    try {
+  const unfinished = useAction<AuditEvent[]>();
+  const look = () =>
+    unfinished.run(async () => {
       const query = new URLSearchParams({ olderThanSeconds: olderThan });
-      const { events } = await api.get<{ events: AuditEvent[] }>(`/api/audit/unfinished?${query}`);
-      setState({ busy: false, events });
-    } catch (error) {
-      setState({ busy: false, error });
-    }
-  }
-  const found = state.events;
+      return (await api.get<{ events: AuditEvent[] }>(`/api/audit/unfinished?${query}`)).events;
+    });
+  const found = unfinished.result;
   return (
     <div className="verify">
-      <button type="button" onClick={() => void run()} disabled={state.busy}>
-        {state.busy ? 'Looking…' : 'Unfinished changes'}
+      <button type="button" onClick={() => void look()} disabled={unfinished.busy}>
+        {unfinished.busy ? 'Looking…' : 'Unfinished changes'}
       </button>
       <label className="inline-field">
         older than{' '}
@@ -310,7 +302,7 @@ function UnfinishedChanges({ onOpen }: { onOpen: (event: AuditEvent) => void }) 
         s
       </label>
       <div aria-live="polite" className="unfinished-result">
-        <ErrorNotice error={state.error} />
+        <ErrorNotice error={unfinished.error} />
         {found?.length === 0 && (
           <p className="notice notice-ok">
             <strong>No unfinished changes:</strong> every change requested ended recorded.

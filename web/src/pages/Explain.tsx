@@ -2,6 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { ErrorNotice, Field } from '../components/ui';
 import { useSession } from '../lib/session';
 import type { ConnectionView, Explanation, User } from '../lib/types';
+import { useAction } from '../lib/use-action';
 import { useResource } from '../lib/use-resource';
 
 const PATH_LABEL = {
@@ -24,19 +25,14 @@ export function ExplainForm() {
     api.get<ConnectionView[]>(isAdmin ? '/api/connections' : '/api/me/connections'),
   );
   const [form, setForm] = useState({ user: isAdmin ? '' : me.username, connection: '', key: '', write: false });
-  const [state, setState] = useState<{ busy: boolean; result?: Explanation; error?: unknown }>({ busy: false });
+  const explanation = useAction<Explanation>();
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     const q = new URLSearchParams({ user: form.user.trim(), connection: form.connection.trim() });
     if (form.key.trim() !== '') q.set('key', form.key.trim());
     if (form.write) q.set('write', 'true');
-    setState({ busy: true });
-    try {
-      setState({ busy: false, result: await api.get<Explanation>(`/api/explain?${q}`) });
-    } catch (error) {
-      setState({ busy: false, error });
-    }
+    await explanation.run(() => api.get<Explanation>(`/api/explain?${q}`));
   }
 
   return (
@@ -103,13 +99,13 @@ export function ExplainForm() {
             />
           )}
         </Field>
-        <button type="submit" disabled={state.busy}>
-          {state.busy ? 'Explaining…' : 'Explain'}
+        <button type="submit" disabled={explanation.busy}>
+          {explanation.busy ? 'Explaining…' : 'Explain'}
         </button>
       </form>
       <div aria-live="polite" className="explain-result">
-        <ErrorNotice error={state.error} />
-        {state.result && <ExplanationView x={state.result} />}
+        <ErrorNotice error={explanation.error} />
+        {explanation.result && <ExplanationView x={explanation.result} />}
       </div>
     </section>
   );
