@@ -18,6 +18,12 @@ declare module 'fastify' {
      * routes whose service records its own decision that way before it acts (data access under a role session).
      */
     auditRequest?: false;
+    /**
+     * A route under /api that answers callers without a rolegate API token: a sign-in step, or a route that
+     * authenticates its caller itself (the exec-token credentials endpoint). Every other /api route refuses a
+     * request without one before reading it.
+     */
+    public?: true;
   }
 }
 
@@ -29,10 +35,18 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/** True for a request that must carry an API token: deny by default under /api, unless the route is public. */
+export function requiresToken(request: FastifyRequest): boolean {
+  return request.url.startsWith('/api/') && request.routeOptions.config.public !== true;
+}
+
+export const tokenRequired = () =>
+  unauthenticated('auth.required', 'authentication required: send Authorization: Bearer <API token>');
+
 /** The authenticated caller; routes under /api are authenticated by the server's hook before handlers run. */
 export function principal(request: FastifyRequest): Principal {
   if (request.principal === undefined) {
-    throw unauthenticated('auth.required', 'authentication required: send Authorization: Bearer <API token>');
+    throw tokenRequired();
   }
   return request.principal;
 }

@@ -18,7 +18,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Principal } from '../domain/model.js';
 import { type RequestContext, runWithRequestContext } from '../lib/request-context.js';
-import { bearerToken } from './auth.js';
+import { bearerToken, requiresToken, tokenRequired } from './auth.js';
 import { handleError } from './error-handler.js';
 import { webAssets } from './web-assets.js';
 
@@ -98,6 +98,12 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
     runWithRequestContext(context, () => {
       const token = request.url.startsWith('/api/') ? bearerToken(request) : undefined;
       if (token === undefined) {
+        // Deny by default, and before the request is parsed or validated: an anonymous caller learns nothing of
+        // a route's contract, and a route that forgot to ask for its principal is still closed.
+        if (requiresToken(request)) {
+          done(tokenRequired());
+          return;
+        }
         observe?.onRequest(request, reply);
         done();
         return;

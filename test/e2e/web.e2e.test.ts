@@ -89,8 +89,9 @@ describe('web UI', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
-    const api = await fetch(`${rg.url}/api/nope`);
+    const api = await fetch(`${rg.url}/api/nope`, { headers: { authorization: `Bearer ${rg.tokens.admin}` } });
     expect(api.status).toBe(404);
+    expect(api.headers.get('content-type')).toContain('application/json');
     expect(await api.json()).toMatchObject({ code: 'route.not_found' });
   });
 

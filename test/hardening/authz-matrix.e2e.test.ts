@@ -620,6 +620,43 @@ describe('authorization matrix: HTTP API', () => {
     }
     expect(mismatches).toEqual([]);
   });
+
+  // Deny by default: a caller without a token is refused before the request is parsed or validated, so a
+  // malformed request tells an anonymous caller nothing of the route's contract (no 400 naming fields).
+  it('refuses an anonymous caller before reading the request: a malformed one answers 401, not 400', async () => {
+    const mismatches: string[] = [];
+    let tried = 0;
+    for (const [route, c] of Object.entries(ROUTES)) {
+      if (c.expect.anonymous !== UNAUTH) continue;
+      const method = route.split(' ')[0] ?? 'GET';
+      const { path } = await c.request('anonymous');
+      // A query no route accepts, and for methods with a body, JSON that does not parse.
+      const url = `${rg.url}${path}${path.includes('?') ? '&' : '?'}limit=-1&unknownField=1`;
+      const withBody = method !== 'GET' && method !== 'DELETE';
+      const res = await fetch(url, {
+        method,
+        headers: withBody ? { 'content-type': 'application/json' } : {},
+        body: withBody ? '{"unterminated' : undefined,
+      });
+      const text = await res.text();
+      rg.bodies.push(text);
+      tried++;
+      const code = (JSON.parse(text) as { code?: string }).code;
+      if (res.status !== 401 || code !== 'auth.required')
+        mismatches.push(`${route}: ${res.status} ${text.slice(0, 160)}`);
+    }
+    expect(tried).toBeGreaterThan(60);
+    expect(mismatches).toEqual([]);
+  });
+
+  it('answers an anonymous request for an /api route that does not exist as it answers any: 401', async () => {
+    const res = await fetch(`${rg.url}/api/no-such-route`);
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { code: string }).code).toBe('auth.required');
+    const known = await rg.api(rg.tokens.alice, 'GET', '/api/no-such-route');
+    expect(known.status).toBe(404);
+    expect((known.json as { code: string }).code).toBe('route.not_found');
+  });
 });
 
 type GatewayCaller = 'badSignature' | 'revokedKey' | 'otherUser' | 'own';

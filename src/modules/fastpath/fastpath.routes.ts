@@ -172,7 +172,8 @@ export function fastpathRoutes(deps: FastpathRoutesDeps) {
     app.get(
       CONTAINER_CREDENTIALS_PATH,
       {
-        config: { audit: 'credentials.container' },
+        // Public to the server's hook: the exec token is checked here, by the service.
+        config: { audit: 'credentials.container', public: true },
         schema: { tags: ['fast path'], response: { 200: containerCredentialsSchema } },
       },
       async (req, reply) => {

@@ -100,6 +100,7 @@ export function oidcRoutes(logins: OidcLoginService, options: { redirectUri: str
     app.post(
       '/api/auth/oidc/token',
       {
+        config: { public: true },
         schema: {
           ...tags,
           body: z.object({ idToken: z.string().min(1).max(16_384) }).strict(),
@@ -116,6 +117,7 @@ export function oidcRoutes(logins: OidcLoginService, options: { redirectUri: str
     app.post(
       '/api/auth/oidc/cli-token',
       {
+        config: { public: true },
         schema: {
           ...tags,
           body: z.object({ code: z.string().min(1).max(128), codeVerifier: z.string().min(43).max(128) }).strict(),
