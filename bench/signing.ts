@@ -5,7 +5,9 @@
  * Two workloads, each printing req/s and MiB/s of both and the ratio:
  * - whole-object GETs, one POST to the Iceberg-compatible signer per request (the worst case). The same GETs are
  *   also signed by the least signer there can be (bench/lib/least-signer.ts: no checks, no audit), whose ratio
- *   bounds what any remote signer reaches on this machine with one signing call per GET;
+ *   bounds what any remote signer reaches on this machine with one signing call per GET, and by that signer
+ *   recording each signature through rolegate's own audit trail first, which bounds any signer that audits
+ *   fail-closed;
  * - a query engine's reads: each reader takes a file and reads it as `--ranges` ranged GETs, and the signing client
  *   keeps answers marked `Cache-Control: private` for 30 s per method, region and URI, as Iceberg Java's
  *   S3V4RestSignerClient does (rolegate marks object reads so: see `signing.reusableReads`).
@@ -173,6 +175,7 @@ const backend = await startLocalBackend({ dir: join(dir, 's3'), port: await pick
 const http = new BenchHttpClient(concurrency);
 let server: ChildProcess | undefined;
 let leastSigner: ChildProcess | undefined;
+let auditedSigner: ChildProcess | undefined;
 try {
   const started = await startBenchChild<SigningServerFacts>('signing-server.js', {
     env: { BENCH_BACKEND_ENV: join(backend.dir, 'env.json') },
@@ -180,18 +183,22 @@ try {
   server = started.child;
   const { url, token, bucket, vended } = started.facts;
   const cpu = cpuMeter(server.pid ?? 0, backend.dir);
+  const leastSignerSession = JSON.stringify({
+    accessKeyId: vended.accessKeyId,
+    secretAccessKey: vended.secretAccessKey,
+    sessionToken: vended.sessionToken,
+    region: backend.region,
+  });
   const least = await startBenchChild<LeastSignerFacts>('least-signer.js', {
-    env: {
-      BENCH_LEAST_SIGNER_SESSION: JSON.stringify({
-        accessKeyId: vended.accessKeyId,
-        secretAccessKey: vended.secretAccessKey,
-        sessionToken: vended.sessionToken,
-        region: backend.region,
-      }),
-    },
+    env: { BENCH_LEAST_SIGNER_SESSION: leastSignerSession },
   });
   leastSigner = least.child;
   const leastCpu = cpuMeter(leastSigner.pid ?? 0, backend.dir);
+  const leastAudited = await startBenchChild<LeastSignerFacts>('least-signer.js', {
+    env: { BENCH_LEAST_SIGNER_SESSION: leastSignerSession, BENCH_LEAST_SIGNER_AUDIT_DB: join(dir, 'audit-only.db') },
+  });
+  auditedSigner = leastAudited.child;
+  const auditedCpu = cpuMeter(auditedSigner.pid ?? 0, backend.dir);
   const local = new SignatureV4({
     credentials: {
       accessKeyId: vended.accessKeyId,
@@ -251,6 +258,7 @@ try {
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
   };
   const leastPossibleSigner: Signer = { url: least.facts.url, headers: { 'content-type': 'application/json' } };
+  const leastAuditedSigner: Signer = { url: leastAudited.facts.url, headers: { 'content-type': 'application/json' } };
   const sign = async (
     key: string,
     headers: Record<string, string[]>,
@@ -291,32 +299,42 @@ try {
   await timed(warmupRequests, fastPathGet(warmKey, warmSize));
   await timed(warmupRequests, signedGet(warmKey, warmSize));
   await timed(warmupRequests, signedGet(warmKey, warmSize, leastPossibleSigner));
+  await timed(warmupRequests, signedGet(warmKey, warmSize, leastAuditedSigner));
   const ratios: number[] = [];
   const bounds: number[] = [];
+  const auditedBounds: number[] = [];
   for (const [i, size] of sizes.entries()) {
     const key = keys[i] ?? '';
     // Warm-up per size: connections and the sizes' buffers (the code was warmed above).
     await timed(concurrency * 4, fastPathGet(key, size));
     await timed(concurrency * 4, signedGet(key, size));
     await timed(concurrency * 4, signedGet(key, size, leastPossibleSigner));
+    await timed(concurrency * 4, signedGet(key, size, leastAuditedSigner));
     let fast = 0;
     let signed = 0;
     let bound = 0;
+    let auditedBound = 0;
     const fastCpu: CpuSplit = { client: 0, rolegate: 0, backend: 0 };
     const signedCpu: CpuSplit = { client: 0, rolegate: 0, backend: 0 };
     const boundCpu: CpuSplit = { client: 0, rolegate: 0, backend: 0 };
+    const auditedBoundCpu: CpuSplit = { client: 0, rolegate: 0, backend: 0 };
     for (let r = 0; r < rounds; r++) {
       fast += await cpu.measure(fastCpu, () => timed(requests, fastPathGet(key, size)));
       signed += await cpu.measure(signedCpu, () => timed(requests, signedGet(key, size)));
       bound += await leastCpu.measure(boundCpu, () => timed(requests, signedGet(key, size, leastPossibleSigner)));
+      auditedBound += await auditedCpu.measure(auditedBoundCpu, () =>
+        timed(requests, signedGet(key, size, leastAuditedSigner)),
+      );
     }
     const total = requests * rounds;
     const fastRps = total / fast;
     const signedRps = total / signed;
     const boundRps = total / bound;
+    const auditedBoundRps = total / auditedBound;
     const ratio = signedRps / fastRps;
     ratios.push(ratio);
     bounds.push(boundRps / fastRps);
+    auditedBounds.push(auditedBoundRps / fastRps);
     const mib = (rps: number) => ((rps * size) / MiB).toFixed(1);
     console.log(
       `  ${String(size).padStart(9)} B objects: fast path ${fastRps.toFixed(0)} req/s (${mib(fastRps)} MiB/s), ` +
@@ -327,12 +345,18 @@ try {
       `      least possible signer (no checks, no audit): ${boundRps.toFixed(0)} req/s, ` +
         `ratio ${(boundRps / fastRps).toFixed(2)}×; rolegate reaches ${((100 * signedRps) / boundRps).toFixed(0)}% of it`,
     );
+    console.log(
+      `      least possible signer + rolegate's audit trail: ${auditedBoundRps.toFixed(0)} req/s, ` +
+        `ratio ${(auditedBoundRps / fastRps).toFixed(2)}×; rolegate reaches ${((100 * signedRps) / auditedBoundRps).toFixed(0)}% of it`,
+    );
     console.log(`      CPU per GET: fast path ${perRequest(fastCpu, total)}; signed ${perRequest(signedCpu, total)}`);
     console.log(`      CPU per GET, least possible signer: ${perRequest(boundCpu, total, 'signer')}`);
+    console.log(`      CPU per GET, least signer + audit: ${perRequest(auditedBoundCpu, total, 'signer')}`);
   }
+  const reaching = (all: number[]) => all.filter((r) => r >= TARGET_RATIO).length;
   console.log(
-    `  target ${TARGET_RATIO}× met for ${ratios.filter((r) => r >= TARGET_RATIO).length} of ${ratios.length} sizes; ` +
-      `reachable by the least possible signer for ${bounds.filter((r) => r >= TARGET_RATIO).length} of them`,
+    `  target ${TARGET_RATIO}× met for ${reaching(ratios)} of ${ratios.length} sizes; reachable by the least ` +
+      `possible signer for ${reaching(bounds)}, and with a fail-closed audit of each signature for ${reaching(auditedBounds)}`,
   );
 
   // A query engine's reads: ranged GETs per file, the signer's answers cached as Iceberg Java caches them.
@@ -407,6 +431,7 @@ try {
   http.close();
   if (server !== undefined) await stopBenchChild(server);
   if (leastSigner !== undefined) await stopBenchChild(leastSigner);
+  if (auditedSigner !== undefined) await stopBenchChild(auditedSigner);
   await backend.stop().catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
 }
