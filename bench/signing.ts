@@ -14,10 +14,14 @@
  *
  *   npm run bench:signing -- [--sizes 4096,1048576,8388608] [--requests 600] [--concurrency 8] [--rounds 3]
  *                            [--files 32] [--file-size 4194304] [--ranges 8] [--warmup 3000]
+ *                            [--profile-out rolegate-signing.json]
  *
  * Before any figure, `--warmup` GETs of the smallest object go through each path unrecorded, so that every
  * signer is measured with its code optimized by V8 (rolegate's signing path has far more of it than the least
  * possible signer: after 32 calls, rolegate spent 600–800 µs of CPU per call in situ; after 20 000, about 350).
+ *
+ * With --profile-out, rolegate's CPU profiler runs during each measured round of its signed GETs of the smallest
+ * objects (its figures for that size are then lower), and the file gets one V8 profile per round (a JSON array).
  *
  * Starts a dedicated local RGW and rolegate in a process of its own (bench/lib/signing-server.ts); deletes what it wrote.
  */
@@ -71,6 +75,7 @@ const { values } = parseArgs({
     'file-size': { type: 'string', default: String(4 * 1024 * 1024) },
     ranges: { type: 'string', default: '8' },
     warmup: { type: 'string', default: '3000' },
+    'profile-out': { type: 'string' },
   },
 });
 const sizes = (values.sizes ?? '').split(',').map(Number);
@@ -81,6 +86,8 @@ const files = Number(values.files);
 const fileSize = Number(values['file-size']);
 const rangesPerFile = Number(values.ranges);
 const warmupRequests = Number(values.warmup);
+/** Where to write CPU profiles of rolegate's main thread, one per measured round of the smallest objects. */
+const profileOut = values['profile-out'];
 /** How long Iceberg Java's signer client keeps an answer marked `private` (S3V4RestSignerClient). */
 const SIGNER_CACHE_MS = 30_000;
 
@@ -178,9 +185,33 @@ let leastSigner: ChildProcess | undefined;
 let auditedSigner: ChildProcess | undefined;
 try {
   const started = await startBenchChild<SigningServerFacts>('signing-server.js', {
-    env: { BENCH_BACKEND_ENV: join(backend.dir, 'env.json') },
+    env: {
+      BENCH_BACKEND_ENV: join(backend.dir, 'env.json'),
+      ...(profileOut === undefined ? {} : { BENCH_PROFILE_OUT: profileOut }),
+    },
   });
   server = started.child;
+  const signingServer = started.child;
+  /** Runs `fn` with rolegate's CPU profiler on (signing-server.ts) when --profile-out is set. */
+  const profiled = async <T>(on: boolean, fn: () => Promise<T>): Promise<T> => {
+    if (profileOut === undefined || !on) return fn();
+    const toggle = (answer: string) =>
+      new Promise<void>((resolve) => {
+        const seen = (d: Buffer) => {
+          if (!d.toString('utf8').includes(answer)) return;
+          signingServer.stdout?.off('data', seen);
+          resolve();
+        };
+        signingServer.stdout?.on('data', seen);
+        signingServer.kill('SIGUSR2');
+      });
+    await toggle('profiling');
+    try {
+      return await fn();
+    } finally {
+      await toggle('profiled');
+    }
+  };
   const { url, token, bucket, vended } = started.facts;
   const cpu = cpuMeter(server.pid ?? 0, backend.dir);
   const leastSignerSession = JSON.stringify({
@@ -320,7 +351,9 @@ try {
     const auditedBoundCpu: CpuSplit = { client: 0, rolegate: 0, backend: 0 };
     for (let r = 0; r < rounds; r++) {
       fast += await cpu.measure(fastCpu, () => timed(requests, fastPathGet(key, size)));
-      signed += await cpu.measure(signedCpu, () => timed(requests, signedGet(key, size)));
+      signed += await cpu.measure(signedCpu, () =>
+        profiled(i === smallest, () => timed(requests, signedGet(key, size))),
+      );
       bound += await leastCpu.measure(boundCpu, () => timed(requests, signedGet(key, size, leastPossibleSigner)));
       auditedBound += await auditedCpu.measure(auditedBoundCpu, () =>
         timed(requests, signedGet(key, size, leastAuditedSigner)),

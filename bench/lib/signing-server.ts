@@ -5,6 +5,8 @@
  * sales folder that signs for everyone. Prints one JSON line on stdout (URL, alice's token, the bucket and alice's
  * vended credentials for the fast path), then serves until SIGTERM.
  */
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { salesConnection, startBenchApp } from './bench-app.js';
 
 /** What the bench learns from this process. */
@@ -33,4 +35,30 @@ const facts: SigningServerFacts = {
   },
 };
 process.stdout.write(`${JSON.stringify(facts)}\n`);
+
+// With BENCH_PROFILE_OUT, SIGUSR2 starts the V8 CPU profiler of this thread, and the next SIGUSR2 stops it and
+// adds what it sampled to that file (one profile per window, as a JSON array), then writes `profiled` on stdout.
+const profileOut = process.env.BENCH_PROFILE_OUT;
+if (profileOut !== undefined) {
+  const session = new Session();
+  session.connect();
+  const profiles: unknown[] = [];
+  let running = false;
+  process.on('SIGUSR2', () => {
+    void (async () => {
+      if (!running) {
+        running = true;
+        await session.post('Profiler.enable');
+        await session.post('Profiler.start');
+        process.stdout.write('profiling\n');
+        return;
+      }
+      running = false;
+      const { profile } = await session.post('Profiler.stop');
+      profiles.push(profile);
+      await writeFile(profileOut, JSON.stringify(profiles));
+      process.stdout.write('profiled\n');
+    })();
+  });
+}
 bench.serveUntilTerminated();
