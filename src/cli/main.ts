@@ -28,6 +28,7 @@ commands:
   demo [--port N] [--check]             local S3+STS, demo data and users, rolegate on localhost
   login --url URL --token T             remember rolegate's URL and your API token (~/.config/rolegate)
   login --oidc [--url URL] [--open]     sign in with your identity provider (browser; loopback redirect)
+  login --oidc --device [--url URL]     the same from a machine without a browser (a code to enter elsewhere)
   credentials --connection C [--format process|env|json|iceberg|uc] [--prefix P] [--read-only] [--duration S]
                                         temporary credentials for one connection
   aws-config [--write]                  ~/.aws/config profiles (credential_process) for your connections

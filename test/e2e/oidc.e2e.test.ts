@@ -409,3 +409,126 @@ describe('ID-token login (CLI)', () => {
     ).toEqual([]);
   });
 });
+
+describe('device sign-in (RFC 8628: rolegate login --oidc --device)', () => {
+  /** Polls as the CLI does, until the answer is not 202 (rolegate answers faster polls without asking the IdP). */
+  async function pollUntilDone(deviceRequest: string) {
+    for (let i = 0; i < 40; i++) {
+      const res = await rg.api(undefined, 'POST', '/api/auth/oidc/device/token', { deviceRequest });
+      if (res.status !== 202) return res;
+      expect(res.json).toEqual({ status: 'pending', interval: 5 });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error('the device sign-in stayed pending');
+  }
+
+  async function start() {
+    const res = await rg.api(undefined, 'POST', '/api/auth/oidc/device');
+    expect(res.status, res.text).toBe(200);
+    const started = res.json as { deviceRequest: string; userCode: string; verificationUri: string };
+    rg.secrets.add(started.deviceRequest);
+    return started;
+  }
+
+  it('signs in once the user approved the code at the provider; the provider’s device code never leaves rolegate', async () => {
+    const res = await rg.api(undefined, 'POST', '/api/auth/oidc/device');
+    expect(res.status, res.text).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const started = res.json as Record<string, unknown>;
+    expect(Object.keys(started).sort()).toEqual([
+      'deviceRequest',
+      'expiresIn',
+      'interval',
+      'userCode',
+      'verificationUri',
+      'verificationUriComplete',
+    ]);
+    const deviceRequest = started.deviceRequest as string;
+    rg.secrets.add(deviceRequest);
+    expect(started.verificationUri).toBe(`${op.issuer}/device`);
+    expect(started.expiresIn as number).toBeGreaterThan(0);
+    expect(started.expiresIn as number).toBeLessThanOrEqual(15 * 60);
+
+    // Not approved yet: pending, and asked again at once, pending without a call to the provider.
+    const early = await rg.api(undefined, 'POST', '/api/auth/oidc/device/token', { deviceRequest });
+    expect(early.status, early.text).toBe(202);
+    await op.approveDevice(started.userCode as string, dana);
+    const done = await pollUntilDone(deviceRequest);
+    expect(done.status, done.text).toBe(200);
+    const login = done.json as OidcLoginResponse;
+    rg.secrets.add(login.token);
+    expect(login.username).toBe(dana);
+    expect(login.token).toMatch(/^rgs_/);
+    const me = await rg.api(login.token, 'GET', '/api/me');
+    expect(me.json).toMatchObject({ username: dana });
+
+    // Finished: the handle is spent.
+    const again = await rg.api(undefined, 'POST', '/api/auth/oidc/device/token', { deviceRequest });
+    expect(again.status).toBe(401);
+    expect((again.json as { code: string }).code).toBe('auth.oidc_device_invalid');
+
+    const events = await loginEvents();
+    const device = events.filter((e) => (e.details as { channel?: string } | undefined)?.channel === 'device');
+    expect(device.filter((e) => e.outcome === 'allowed').map((e) => e.actor)).toEqual([dana]);
+    expect(device.filter((e) => e.outcome === 'denied').map((e) => e.reasonCode)).toEqual(['auth.oidc_device_invalid']);
+  });
+
+  it('ends the sign-in when the user aborts it at the provider, and audits the refusal', async () => {
+    const started = await start();
+    await op.approveDevice(started.userCode, dana, { abort: true });
+    const done = await pollUntilDone(started.deviceRequest);
+    expect(done.status, done.text).toBe(401);
+    expect((done.json as { code: string }).code).toBe('auth.oidc_device_denied');
+    const again = await rg.api(undefined, 'POST', '/api/auth/oidc/device/token', {
+      deviceRequest: started.deviceRequest,
+    });
+    expect((again.json as { code: string }).code).toBe('auth.oidc_device_invalid');
+    const events = await loginEvents();
+    expect(events.map((e) => e.reasonCode)).toContain('auth.oidc_device_denied');
+  });
+
+  it('refuses a handle rolegate never issued', async () => {
+    const res = await rg.api(undefined, 'POST', '/api/auth/oidc/device/token', { deviceRequest: 'forged-handle' });
+    expect(res.status).toBe(401);
+    expect((res.json as { code: string }).code).toBe('auth.oidc_device_invalid');
+  });
+
+  it('rolegate login --oidc --device prints the code, waits for approval and stores the session token', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'rolegate-cli-device-'));
+    const out = { stdout: '', stderr: '' };
+    const ctx: CliContext = {
+      env: { XDG_CONFIG_HOME: home },
+      stdout: (t) => {
+        out.stdout += t;
+      },
+      stderr: (t) => {
+        out.stderr += t;
+      },
+      client: () => Promise.reject(new Error('not used')),
+      gateway: () => {
+        throw new Error('not used');
+      },
+      selfCommand: [],
+    };
+    try {
+      const done = loginCommand(['--oidc', '--device', '--url', rg.url, '--timeout', '60'], ctx);
+      let userCode: string | undefined;
+      for (let i = 0; i < 200 && userCode === undefined; i++) {
+        userCode = /^ {2}(\S+)$/m.exec(out.stderr)?.[1];
+        if (userCode === undefined) await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(userCode, out.stderr).toBeDefined();
+      expect(out.stderr).toContain(`open ${op.issuer}/device in a browser on any device`);
+      await op.approveDevice(userCode as string, dana);
+      expect(await done, out.stderr).toBe(0);
+      const saved = JSON.parse(readFileSync(join(home, 'rolegate', 'config.json'), 'utf8')) as { token: string };
+      rg.secrets.add(saved.token);
+      expect(statSync(join(home, 'rolegate', 'config.json')).mode & 0o777).toBe(0o600);
+      expect(out.stdout).toContain(`logged in to ${rg.url} as ${dana}`);
+      expect(out.stdout + out.stderr).not.toContain(saved.token);
+      expect((await rg.api(saved.token, 'GET', '/api/me')).json).toMatchObject({ username: dana });
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});

@@ -31,6 +31,11 @@ export interface TestOpenIdProvider {
    * consents, and returns the URL the provider redirected to (redirect URI + code + state).
    */
   authorize(authorizationUrl: string, login: string, redirectUri: string): Promise<URL>;
+  /**
+   * Plays the user of a device sign-in (RFC 8628) in a browser: enters `userCode` at the provider's verification
+   * page, confirms it (or aborts), and signs in as `login`. Resolves once the provider shows its success page.
+   */
+  approveDevice(userCode: string, login: string, options?: { abort?: boolean }): Promise<void>;
   /** An ID token for `login` issued to `client` (the CLI's own code flow with PKCE). */
   idTokenFor(client: TestOidcClient, login: string): Promise<string>;
   close(): Promise<void>;
@@ -81,7 +86,7 @@ export async function startTestOpenIdProvider(
       client_id: c.clientId,
       client_secret: c.clientSecret,
       redirect_uris: [c.redirectUri],
-      grant_types: ['authorization_code'],
+      grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'],
       response_types: ['code'],
     })),
     jwks: { keys: [jwk] },
@@ -93,12 +98,14 @@ export async function startTestOpenIdProvider(
       return user && { accountId: id, claims: () => ({ ...user }) };
     },
     cookies: { keys: ['rolegate-test-op-cookie-key'] },
+    features: { deviceFlow: { enabled: true } },
   });
   provider.proxy = false;
   const server: Server = createServer(provider.callback());
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
 
-  async function authorize(authorizationUrl: string, login: string, redirectUri: string): Promise<URL> {
+  /** A browser: a cookie jar, and requests that never follow redirects by themselves. */
+  function browser() {
     const jar = new Map<string, string>();
     const go = async (url: string, init: RequestInit = {}) => {
       const res = await fetch(new URL(url, issuer), {
@@ -116,34 +123,67 @@ export async function startTestOpenIdProvider(
       }
       return res;
     };
-    const form = (fields: Record<string, string>): RequestInit => ({
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(fields).toString(),
-    });
+    return go;
+  }
+  const form = (fields: Record<string, string>): RequestInit => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
+  /** devInteractions: a login form, then a consent form, posted back to the interaction URL. */
+  const interact = async (go: ReturnType<typeof browser>, location: string, html: string, login: string) => {
+    const uid = location.split('/interaction/')[1];
+    const fields: Record<string, string> = /name="prompt" value="login"/.test(html)
+      ? { prompt: 'login', login, password: 'any' }
+      : { prompt: 'consent' };
+    return go(`/interaction/${uid}`, form(fields));
+  };
+
+  async function authorize(authorizationUrl: string, login: string, redirectUri: string): Promise<URL> {
+    const go = browser();
     let res = await go(authorizationUrl);
     for (let step = 0; step < 12; step++) {
       const location = res.headers.get('location');
       if (location === null) throw new Error(`OP flow stuck at HTTP ${res.status}`);
       if (location.startsWith(redirectUri)) return new URL(location);
       res = await go(location);
-      if (res.status === 200) {
-        // devInteractions: a login form, then a consent form, posted back to the interaction URL.
-        const html = await res.text();
-        const uid = location.split('/interaction/')[1];
-        const fields: Record<string, string> = /name="prompt" value="login"/.test(html)
-          ? { prompt: 'login', login, password: 'any' }
-          : { prompt: 'consent' };
-        res = await go(`/interaction/${uid}`, form(fields));
-      }
+      if (res.status === 200) res = await interact(go, location, await res.text(), login);
     }
     throw new Error('OP flow did not reach the redirect URI');
+  }
+
+  async function approveDevice(userCode: string, login: string, options: { abort?: boolean } = {}): Promise<void> {
+    const go = browser();
+    const xsrfOf = (html: string) => {
+      const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)?.[1];
+      if (xsrf === undefined) throw new Error('no xsrf field on the device page');
+      return xsrf;
+    };
+    const entry = await go('/device');
+    const confirmPage = await go('/device', form({ xsrf: xsrfOf(await entry.text()), user_code: userCode }));
+    const decision: Record<string, string> = options.abort ? { abort: 'yes' } : { confirm: 'yes' };
+    const xsrf = xsrfOf(await confirmPage.text());
+    let res = await go('/device', form({ xsrf, user_code: userCode, ...decision }));
+    for (let step = 0; step < 12; step++) {
+      const location = res.headers.get('location');
+      if (location === null) {
+        const html = await res.text();
+        const expected = options.abort ? /interrupted/ : /Sign-in Success/;
+        if (!expected.test(html)) throw new Error(`device flow ended at HTTP ${res.status}: ${html.slice(0, 200)}`);
+        return;
+      }
+      res = await go(location);
+      if (res.status === 200 && location.includes('/interaction/'))
+        res = await interact(go, location, await res.text(), login);
+    }
+    throw new Error('device flow did not finish');
   }
 
   return {
     issuer,
     thumbprint,
     authorize,
+    approveDevice,
     async idTokenFor(client, login) {
       const verifier = b64u(randomBytes(32));
       const challenge = b64u(createHash('sha256').update(verifier).digest());

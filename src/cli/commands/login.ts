@@ -10,12 +10,15 @@ import { type CliContext, UsageError, wholeNumber } from '../context.js';
 
 export const LOGIN_USAGE = `usage: rolegate login --url URL [--token TOKEN]
        rolegate login --oidc [--url URL] [--open] [--timeout SECONDS]
+       rolegate login --oidc --device [--url URL] [--timeout SECONDS]
   Checks the token against rolegate and stores URL and token in ~/.config/rolegate/config.json (mode 0600).
   Without --token, ROLEGATE_TOKEN is used. ROLEGATE_URL and ROLEGATE_TOKEN always win over the file.
   --oidc signs in through rolegate's identity provider instead: the CLI listens on 127.0.0.1 for the browser
   to come back, then redeems a one-time code (with a PKCE verifier only it knows) for a session token, which
   is stored the same way. Without --url: ROLEGATE_URL, then the URL saved by the last login. --open also
   starts the system browser (xdg-open / open); otherwise open the printed URL yourself. Default timeout 300 s.
+  --device is for a terminal whose machine has no browser (SSH, a notebook host): it prints a code and the
+  provider's page to enter it on, in a browser on any device, and waits until you have approved it there.
 `;
 
 function baseUrlOf(url: string): string {
@@ -40,17 +43,20 @@ export async function loginCommand(args: string[], ctx: CliContext): Promise<num
       oidc: { type: 'boolean' },
       open: { type: 'boolean' },
       timeout: { type: 'string' },
+      device: { type: 'boolean' },
     },
   });
   if (values.oidc) {
     if (values.token !== undefined) throw new UsageError('--oidc and --token exclude each other');
+    if (values.device && values.open) throw new UsageError('--device and --open exclude each other');
     const url = values.url ?? (ctx.env.ROLEGATE_URL || (await savedUrl(ctx.env)));
     if (url === undefined) throw new UsageError('--url is required (or set ROLEGATE_URL)');
-    const timeoutSeconds = wholeNumber('--timeout', values.timeout) ?? 300;
-    return oidcLogin(baseUrlOf(url), ctx, { open: values.open ?? false, timeoutMs: timeoutSeconds * 1000 });
+    const timeoutMs = (wholeNumber('--timeout', values.timeout) ?? 300) * 1000;
+    if (values.device) return deviceLogin(baseUrlOf(url), ctx, { timeoutMs });
+    return oidcLogin(baseUrlOf(url), ctx, { open: values.open ?? false, timeoutMs });
   }
-  if (values.open !== undefined || values.timeout !== undefined)
-    throw new UsageError('--open and --timeout need --oidc');
+  if (values.open !== undefined || values.timeout !== undefined || values.device !== undefined)
+    throw new UsageError('--open, --timeout and --device need --oidc');
   const url = values.url;
   if (url === undefined) throw new UsageError('--url is required');
   const base = baseUrlOf(url);
@@ -158,29 +164,71 @@ async function oidcLogin(
     if (options.open) openBrowser(login.href);
     const code = await awaitCallback(server, state, options.timeoutMs);
 
-    const res = await fetch(`${base}/api/auth/oidc/cli-token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ code, codeVerifier: verifier }),
-    });
-    const text = await res.text();
-    let body: { token?: unknown; code?: unknown; message?: unknown; requestId?: unknown } = {};
-    try {
-      body = JSON.parse(text) as typeof body;
-    } catch {
-      // Not JSON: reported below with the status.
-    }
-    if (!res.ok || typeof body.token !== 'string') {
-      throw new ApiError(
-        res.status,
-        typeof body.code === 'string' ? body.code : 'http.error',
-        typeof body.message === 'string' ? body.message : `rolegate answered ${res.status}`,
-        typeof body.requestId === 'string' ? body.requestId : undefined,
-      );
-    }
+    const { body } = await postAnonymous(base, '/api/auth/oidc/cli-token', { code, codeVerifier: verifier });
+    if (typeof body.token !== 'string') throw new ApiError(200, 'http.error', 'rolegate answered without a token');
     return await remember(base, body.token, ctx);
   } finally {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+type AnonymousAnswer = Record<string, unknown> & { token?: unknown; interval?: unknown };
+
+/** A POST to one of rolegate's sign-in routes (no token yet); a 4xx/5xx becomes the ApiError its body names. */
+async function postAnonymous(
+  base: string,
+  path: string,
+  payload?: unknown,
+): Promise<{ status: number; body: AnonymousAnswer }> {
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { accept: 'application/json', ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: payload === undefined ? undefined : JSON.stringify(payload),
+  });
+  const text = await res.text();
+  let body: AnonymousAnswer = {};
+  try {
+    body = JSON.parse(text) as AnonymousAnswer;
+  } catch {
+    // Not JSON: reported below with the status.
+  }
+  if (!res.ok) {
+    throw new ApiError(
+      res.status,
+      typeof body.code === 'string' ? body.code : 'http.error',
+      typeof body.message === 'string' ? body.message : `rolegate answered ${res.status}`,
+      typeof body.requestId === 'string' ? body.requestId : undefined,
+    );
+  }
+  return { status: res.status, body };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `rolegate login --oidc --device`: a device sign-in (RFC 8628) through rolegate, for a terminal on a machine
+ * without a browser. rolegate starts it at the provider and keeps the provider's device code; we show the user
+ * code and the page to enter it on, then poll rolegate at the interval it names until the user has approved.
+ */
+async function deviceLogin(base: string, ctx: CliContext, options: { timeoutMs: number }): Promise<number> {
+  const { body: started } = await postAnonymous(base, '/api/auth/oidc/device');
+  const { deviceRequest, userCode, verificationUri, verificationUriComplete, expiresIn } = started;
+  if (typeof deviceRequest !== 'string' || typeof userCode !== 'string' || typeof verificationUri !== 'string') {
+    throw new ApiError(200, 'http.error', 'rolegate answered the device sign-in without a code');
+  }
+  ctx.stderr(
+    `To sign in, open ${verificationUri} in a browser on any device and enter the code\n\n  ${userCode}\n\n` +
+      (typeof verificationUriComplete === 'string' ? `(or open ${verificationUriComplete})\n` : '') +
+      'Waiting for the sign-in to be approved…\n',
+  );
+  const deadline = Date.now() + Math.min(options.timeoutMs, (typeof expiresIn === 'number' ? expiresIn : 600) * 1000);
+  let interval = typeof started.interval === 'number' ? started.interval : 5;
+  while (Date.now() + interval * 1000 <= deadline) {
+    await sleep(interval * 1000);
+    const { status, body } = await postAnonymous(base, '/api/auth/oidc/device/token', { deviceRequest });
+    if (status === 200 && typeof body.token === 'string') return remember(base, body.token, ctx);
+    if (typeof body.interval === 'number') interval = body.interval;
+  }
+  throw new Error('the sign-in was not approved in time: try again');
 }

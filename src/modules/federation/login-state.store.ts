@@ -4,7 +4,7 @@ import { upstreamUnavailable } from '../../errors/errors.js';
 import type { SecretBox } from '../../lib/secret-box.js';
 
 /** What a sign-in keeps between two requests, each under its own key space. */
-export type LoginStateKind = 'oidc-login' | 'oidc-cli-code' | 'saml-request' | 'saml-assertion';
+export type LoginStateKind = 'oidc-login' | 'oidc-cli-code' | 'oidc-device' | 'saml-request' | 'saml-assertion';
 
 /**
  * Single-use sign-in state in the shared store: a login that one instance started, any instance can finish, and

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { OidcConfig } from '../../config/federation.js';
 import { federatedIdentityOf } from '../../domain/oidc-claims.js';
-import { internal, permissionDenied, unauthenticated } from '../../errors/errors.js';
+import { internal, permissionDenied, RolegateError, unauthenticated } from '../../errors/errors.js';
 import type { Clock } from '../../lib/clock.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { outcomeOf, withRequestFacts } from '../audit/audited-credentials.js';
@@ -13,10 +13,11 @@ import type { OidcProviderClient, PendingLogin } from './oidc-provider-client.js
 import type { SessionsService } from './sessions.service.js';
 
 /**
- * How a login arrived: the browser's authorization-code flow, an ID token the CLI obtained, or the browser's
- * flow started for the CLI (`rolegate login --oidc`) and redeemed by it.
+ * How a login arrived: the browser's authorization-code flow, an ID token the CLI obtained, the browser's
+ * flow started for the CLI (`rolegate login --oidc`) and redeemed by it, or a device sign-in (RFC 8628) that the
+ * CLI started and a browser anywhere approved (`rolegate login --oidc --device`).
  */
-export type LoginChannel = 'browser' | 'id-token' | 'cli';
+export type LoginChannel = 'browser' | 'id-token' | 'cli' | 'device';
 
 /**
  * A CLI waiting on loopback for a login it started (RFC 8252 style): where to send the browser back, the
@@ -26,6 +27,29 @@ export interface CliLoopback {
   readonly redirectUri: string;
   readonly state: string;
   readonly challenge: string;
+}
+
+/** A device sign-in as the CLI sees it: what to show the user, and the handle to poll rolegate with. */
+export interface DeviceLoginStart {
+  /** rolegate's own handle of the sign-in (the provider's device code never leaves rolegate). */
+  readonly deviceRequest: string;
+  readonly userCode: string;
+  readonly verificationUri: string;
+  readonly verificationUriComplete?: string | undefined;
+  readonly expiresIn: number;
+  readonly interval: number;
+}
+
+/** A poll of a device sign-in: signed in, or poll again after `interval` seconds. */
+export type DeviceLoginPoll = { readonly login: OidcLogin } | { readonly pending: true; readonly interval: number };
+
+/** What a device sign-in keeps between polls, sealed in the shared store. */
+interface StartedDeviceLogin {
+  readonly deviceCode: string;
+  readonly interval: number;
+  readonly expiresAt: number;
+  /** When the provider was last asked: a client polling faster than `interval` is answered without asking. */
+  readonly polledAt: number;
 }
 
 /** What a callback leads to: the browser's own login, or a redirect back to the CLI's loopback listener. */
@@ -65,6 +89,16 @@ export type OidcLoginService = ReturnType<typeof createOidcLoginService>;
 const PENDING_TTL_MS = 10 * 60_000;
 /** The CLI has this long to redeem the one-time code its loopback listener received. */
 const CLI_CODE_TTL_MS = 2 * 60_000;
+
+/** A device sign-in lives at most this long here, whatever the provider grants. */
+const DEVICE_TTL_MS = 15 * 60_000;
+const DEVICE_INVALID = () =>
+  unauthenticated(
+    'auth.oidc_device_invalid',
+    'the sign-in request is unknown, expired or already finished: run rolegate login --oidc --device again',
+  );
+/** Refusals after which polling again cannot succeed: the sign-in is over. */
+const DEVICE_FINAL = new Set(['auth.oidc_device_denied', 'auth.oidc_device_expired', 'auth.oidc_callback_failed']);
 
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 
@@ -247,6 +281,67 @@ export function createOidcLoginService(deps: OidcLoginServiceDeps) {
         }
         return signIn(entry.idToken);
       });
+    },
+
+    /** Starts a device sign-in at the provider: the user approves it in a browser on any machine. */
+    async startDeviceLogin(): Promise<DeviceLoginStart> {
+      const started = await deps.provider.startDeviceLogin();
+      const now = clock.now();
+      const expiresAt = now + Math.min(started.expiresInSeconds * 1000, DEVICE_TTL_MS);
+      const deviceRequest = randomBytes(32).toString('base64url');
+      const entry: StartedDeviceLogin = {
+        deviceCode: started.deviceCode,
+        interval: started.intervalSeconds,
+        expiresAt,
+        polledAt: 0,
+      };
+      if (!(await deps.states.put('oidc-device', deviceRequest, JSON.stringify(entry), expiresAt, now))) {
+        throw internal('auth.oidc_state_reused', 'a device sign-in handle was produced twice');
+      }
+      return {
+        deviceRequest,
+        userCode: started.userCode,
+        verificationUri: started.verificationUri,
+        verificationUriComplete: started.verificationUriComplete,
+        expiresIn: Math.round((expiresAt - now) / 1000),
+        interval: started.intervalSeconds,
+      };
+    },
+
+    /**
+     * One poll of a device sign-in, on any instance. Until the user approves, the answer is to wait (the
+     * provider's `slow_down` lengthens the interval, and a client polling faster than it is answered without
+     * asking the provider); approval signs the user in, once. A refusal ends the sign-in; an unreachable
+     * provider does not.
+     */
+    async pollDeviceLogin(deviceRequest: string): Promise<DeviceLoginPoll> {
+      const now = clock.now();
+      const raw = await deps.states.take('oidc-device', deviceRequest, now);
+      if (raw === undefined) return { login: await audited('device', () => Promise.reject(DEVICE_INVALID())) };
+      const entry = JSON.parse(raw) as StartedDeviceLogin;
+      const keep = (next: StartedDeviceLogin) =>
+        deps.states.put('oidc-device', deviceRequest, JSON.stringify(next), next.expiresAt, now);
+      if (now - entry.polledAt < entry.interval * 1000) {
+        await keep(entry);
+        return { pending: true, interval: entry.interval };
+      }
+      let polled: Awaited<ReturnType<OidcProviderClient['pollDeviceLogin']>>;
+      try {
+        polled = await deps.provider.pollDeviceLogin(entry.deviceCode);
+      } catch (error) {
+        if (error instanceof RolegateError && DEVICE_FINAL.has(error.code)) {
+          await recordFailedLogin('device', error);
+        } else {
+          await keep({ ...entry, polledAt: now });
+        }
+        throw error;
+      }
+      if ('wait' in polled) {
+        const interval = polled.wait === 'slow_down' ? entry.interval + 5 : entry.interval;
+        await keep({ ...entry, interval, polledAt: now });
+        return { pending: true, interval };
+      }
+      return { login: await audited('device', () => signIn(polled.idToken)) };
     },
 
     /** Signs in with an ID token the CLI obtained from the provider itself. */

@@ -1,13 +1,31 @@
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import type { OidcConfig } from '../../config/federation.js';
-import { unauthenticated, upstreamUnavailable } from '../../errors/errors.js';
+import { invalidInput, unauthenticated, upstreamUnavailable } from '../../errors/errors.js';
 
 /** A browser login in progress: what the callback must match. Kept server-side, never sent to the browser. */
 export interface PendingLogin {
   readonly codeVerifier: string;
   readonly nonce: string;
 }
+
+/** A device sign-in the provider started (RFC 8628): what the user is shown, and the code rolegate polls with. */
+export interface DeviceAuthorization {
+  /** The provider's handle of the sign-in: a secret between rolegate and the provider, never shown. */
+  readonly deviceCode: string;
+  readonly userCode: string;
+  readonly verificationUri: string;
+  readonly verificationUriComplete?: string | undefined;
+  readonly expiresInSeconds: number;
+  readonly intervalSeconds: number;
+}
+
+/** One poll of a device sign-in: the ID token once the user approved, or why to wait. */
+export type DevicePoll = { readonly idToken: string } | { readonly wait: 'authorization_pending' | 'slow_down' };
+
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+/** RFC 8628 §3.2: without an `interval` from the provider, clients wait 5 s between polls. */
+const DEFAULT_DEVICE_INTERVAL_S = 5;
 
 /** The identity provider as rolegate's relying party sees it (openid-client for the flow, jose for ID tokens). */
 export interface OidcProviderClient {
@@ -17,6 +35,10 @@ export interface OidcProviderClient {
   finishLogin(callbackUrl: URL, state: string, pending: PendingLogin): Promise<string>;
   /** Verifies an ID token's signature (provider's JWKS), issuer, audience and expiry; returns its claims. */
   verifyIdToken(idToken: string): Promise<JWTPayload>;
+  /** Starts a device sign-in at the provider's device authorization endpoint (RFC 8628 §3.1). */
+  startDeviceLogin(): Promise<DeviceAuthorization>;
+  /** Asks the token endpoint once whether the user has approved a device sign-in (RFC 8628 §3.4). */
+  pollDeviceLogin(deviceCode: string): Promise<DevicePoll>;
 }
 
 export function createOidcProviderClient(config: OidcConfig, clientSecret: string | undefined): OidcProviderClient {
@@ -79,6 +101,61 @@ export function createOidcProviderClient(config: OidcConfig, clientSecret: strin
       } catch (error) {
         // The cause may quote the provider's answer, never our secrets; the message says nothing specific.
         throw unauthenticated('auth.oidc_callback_failed', 'the identity provider did not complete the login', {
+          cause: error,
+        });
+      }
+    },
+
+    async startDeviceLogin() {
+      const { config: c } = await provider();
+      if (c.serverMetadata().device_authorization_endpoint === undefined) {
+        throw invalidInput(
+          'auth.oidc_device_unsupported',
+          'the identity provider offers no device sign-in: use rolegate login --oidc without --device',
+        );
+      }
+      let started: Awaited<ReturnType<typeof client.initiateDeviceAuthorization>>;
+      try {
+        started = await client.initiateDeviceAuthorization(c, { scope: config.scopes.join(' ') });
+      } catch (error) {
+        throw upstreamUnavailable('auth.oidc_unavailable', 'the identity provider did not start the device sign-in', {
+          cause: error,
+        });
+      }
+      return {
+        deviceCode: started.device_code,
+        userCode: started.user_code,
+        verificationUri: started.verification_uri,
+        verificationUriComplete: started.verification_uri_complete,
+        expiresInSeconds: started.expires_in,
+        intervalSeconds: started.interval ?? DEFAULT_DEVICE_INTERVAL_S,
+      };
+    },
+
+    async pollDeviceLogin(deviceCode) {
+      const { config: c } = await provider();
+      try {
+        const tokens = await client.genericGrantRequest(c, DEVICE_CODE_GRANT, { device_code: deviceCode });
+        if (tokens.id_token === undefined) throw new Error('no ID token');
+        return { idToken: tokens.id_token };
+      } catch (error) {
+        const code = error instanceof client.ResponseBodyError ? error.error : undefined;
+        if (code === 'authorization_pending' || code === 'slow_down') return { wait: code };
+        if (code === 'access_denied') {
+          throw unauthenticated('auth.oidc_device_denied', 'the sign-in was refused at the identity provider');
+        }
+        if (code === 'expired_token') {
+          throw unauthenticated(
+            'auth.oidc_device_expired',
+            'the sign-in code expired before it was approved: run rolegate login --oidc --device again',
+          );
+        }
+        if (code !== undefined) {
+          throw unauthenticated('auth.oidc_callback_failed', 'the identity provider did not complete the login', {
+            cause: error,
+          });
+        }
+        throw upstreamUnavailable('auth.oidc_unavailable', 'the identity provider could not be reached', {
           cause: error,
         });
       }

@@ -14,6 +14,18 @@ export const oidcLoginResponseSchema = z.object({
 });
 export type OidcLoginResponse = z.infer<typeof oidcLoginResponseSchema>;
 
+export const deviceLoginStartSchema = z.object({
+  /** rolegate's handle of the sign-in, to poll `POST /api/auth/oidc/device/token` with. */
+  deviceRequest: z.string(),
+  userCode: z.string(),
+  verificationUri: z.string(),
+  verificationUriComplete: z.string().optional(),
+  expiresIn: z.number(),
+  interval: z.number(),
+});
+export type DeviceLoginStartResponse = z.infer<typeof deviceLoginStartSchema>;
+export const deviceLoginPendingSchema = z.object({ status: z.literal('pending'), interval: z.number() });
+
 const STATE_COOKIE = 'rolegate_oidc_state';
 const tags = { tags: ['auth'] };
 
@@ -110,6 +122,32 @@ export function oidcRoutes(logins: OidcLoginService, options: { redirectUri: str
       async (req, reply) => {
         const login = await logins.loginWithIdToken(req.body.idToken);
         return reply.header('cache-control', 'no-store').send(login);
+      },
+    );
+
+    // A device sign-in (RFC 8628) for terminals without a browser: the CLI shows a code, the user approves it at
+    // the provider on any device, and the CLI polls until then. The provider's device code stays here.
+    app.post(
+      '/api/auth/oidc/device',
+      { config: { public: true }, schema: { ...tags, response: { 200: deviceLoginStartSchema } } },
+      async (_req, reply) => reply.header('cache-control', 'no-store').send(await logins.startDeviceLogin()),
+    );
+    app.post(
+      '/api/auth/oidc/device/token',
+      {
+        config: { public: true },
+        schema: {
+          ...tags,
+          body: z.object({ deviceRequest: z.string().min(1).max(128) }).strict(),
+          response: { 200: oidcLoginResponseSchema, 202: deviceLoginPendingSchema },
+        },
+      },
+      async (req, reply) => {
+        const polled = await logins.pollDeviceLogin(req.body.deviceRequest);
+        void reply.header('cache-control', 'no-store');
+        if ('pending' in polled)
+          return reply.status(202).send({ status: 'pending' as const, interval: polled.interval });
+        return reply.send(polled.login);
       },
     );
 
